@@ -1,0 +1,64 @@
+"""The errors users can meet. Each carries a message key that the UI and CLI translate (see ``assistant/locales``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DebriefError(Exception):
+    """Base of every expected failure; ``key`` names a translated message, ``params`` fill it."""
+
+    key = "error.unexpected"
+
+    def __init__(self, key: str | None = None, /, **params: Any) -> None:
+        self.key = key or self.key
+        self.params = params
+        super().__init__(f"{self.key} {params}" if params else self.key)
+
+    def message(self, language: str = "da") -> str:
+        """The user-facing sentence in ``language``."""
+        from assistant.i18n import translate
+
+        return translate(self.key, language, **self.params)
+
+
+class InvalidInput(DebriefError):
+    """Input a user gave cannot be used (typed notes, form fields, file names)."""
+
+    key = "input.invalid"
+
+
+class InvalidAudio(InvalidInput):
+    """An upload is not usable audio: not audio, empty, corrupt, too long or too big."""
+
+    key = "audio.invalid"
+
+
+class NoSpeech(InvalidAudio):
+    """The recording decodes but holds no speech to learn from."""
+
+    key = "audio.no_speech"
+
+
+class ModelUnavailable(DebriefError):
+    """A model cannot be loaded: missing, corrupt beyond repair, or its server unreachable."""
+
+    key = "model.unavailable"
+
+
+class DraftInvalid(DebriefError):
+    """The LLM did not produce a valid draft after the allowed retries."""
+
+    key = "draft.invalid"
+
+
+class NotAllowed(DebriefError):
+    """The acting user's role does not permit the action."""
+
+    key = "auth.not_allowed"
+
+
+class NotFound(DebriefError):
+    """The case, job or learning point does not exist (or is not visible to this user)."""
+
+    key = "record.not_found"
