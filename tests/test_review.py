@@ -1,0 +1,188 @@
+"""Learning-agent review on a real record store and a real Chroma index: decisions, audit, feedback, erasure."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+
+from assistant import pipeline
+from assistant.audit import events_for_case
+from assistant.auth import Actor, Role, add_user, authenticate
+from assistant.components import Components
+from assistant.erasure import erase_case
+from assistant.errors import InvalidInput, NotAllowed, NotFound
+from assistant.feedback import release_feedback
+from assistant.indexing import check_index, rebuild_index
+from assistant.intake import submit_notes
+from assistant.jobs import run_job
+from assistant.models import CaseContext, Sector
+from assistant.reporter_status import status_by_receipt
+from assistant.review import PointEdit, QueueFilters, approve, edit_point, reject, reopen, review_queue, send_back
+from assistant.store import open_database
+from assistant.store.tables import AuditEvent, Case, LearningPoint, PseudonymEntry, Segment
+from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
+from vectorstore.index import LearningIndex
+
+AGENT = Actor(user_id="a1", name="agent-anne", role=Role.learning_agent)
+STAFF = Actor(user_id="s1", name="staff-sofie", role=Role.staff)
+ADMIN = Actor(user_id="ad", name="admin", role=Role.admin)
+NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
+QUERY = "insulin dobbelt dosis ved vagtskifte"
+
+
+@pytest.fixture
+def db(settings):
+    return open_database(settings)
+
+
+@pytest.fixture
+def index(settings):
+    return LearningIndex(settings)
+
+
+@pytest.fixture
+def drafted(db, settings, monkeypatch):
+    """A case that went through the pipeline (fake models) and awaits review: (submission, point id)."""
+    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
+    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
+                            chat_=FakeChat())
+    submission = submit_notes(db, settings, NOTES, CaseContext(sector=Sector.hospital, unit="Akutmodtagelsen"))
+    run_job(db, components, submission.job_id)
+    with db.session() as session:
+        point_id = session.scalar(select(LearningPoint.id).where(LearningPoint.case_id == submission.case_id))
+    return submission, point_id
+
+
+def searchable(index, point_id: str) -> bool:
+    return point_id in {h.learning_point_id for h in index.search(QUERY, k=10)}
+
+
+def test_approved_point_is_searchable_and_rejected_is_not(db, index, drafted):
+    submission, point_id = drafted
+    assert not searchable(index, point_id)
+    approve(db, index, AGENT, point_id)
+    assert searchable(index, point_id)
+    reject(db, index, AGENT, point_id, reason="duplicate", note="Se tidligere sag")
+    assert not searchable(index, point_id)
+
+
+def test_unapproving_removes_the_point_from_the_index_at_once(db, index, drafted):
+    _, point_id = drafted
+    approve(db, index, AGENT, point_id)
+    reopen(db, index, AGENT, point_id, note="Skal omformuleres")
+    assert not searchable(index, point_id)
+
+
+def test_staff_cannot_approve(db, index, drafted):
+    _, point_id = drafted
+    with pytest.raises(NotAllowed):
+        approve(db, index, STAFF, point_id)
+    assert not searchable(index, point_id)
+
+
+def test_every_decision_is_audited_with_who_and_before_after(db, index, drafted):
+    submission, point_id = drafted
+    edit_point(db, index, AGENT, point_id, PointEdit(title="Dobbeltkontrol af insulin ved overlevering", category="medicin"))
+    send_back(db, AGENT, point_id, question="Hvilken pumpe blev brugt?")
+    approve(db, index, AGENT, point_id, visibility="public")
+    events = events_for_case(db, submission.case_id)
+    assert [e["action"] for e in events] == ["edit", "return", "approve"]
+    assert all(e["actor"] == "agent-anne" and e["role"] == "learning_agent" for e in events)
+    assert events[0]["before"]["title"] == "Dobbeltkontrol af insulin ved vagtskifte"
+    assert events[0]["after"]["title"] == "Dobbeltkontrol af insulin ved overlevering"
+    assert events[2]["after"]["visibility"] == "public"
+
+
+def test_the_audit_log_cannot_be_edited_or_deleted(db, index, drafted):
+    _, point_id = drafted
+    approve(db, index, AGENT, point_id)
+    with pytest.raises((IntegrityError, OperationalError, DatabaseError)):
+        with db.session() as session:
+            session.execute(text("UPDATE audit_events SET actor = 'someone-else'"))
+    with pytest.raises((IntegrityError, OperationalError, DatabaseError)):
+        with db.session() as session:
+            session.execute(text("DELETE FROM audit_events"))
+    with db.session() as session:
+        assert session.scalar(select(AuditEvent.actor)) == "agent-anne"
+
+
+def test_reject_needs_a_reason_from_the_fixed_list(db, index, drafted):
+    _, point_id = drafted
+    with pytest.raises(InvalidInput):
+        reject(db, index, AGENT, point_id, reason="because")
+
+
+def test_an_unknown_category_is_refused_on_edit(db, index, drafted):
+    _, point_id = drafted
+    with pytest.raises(InvalidInput):
+        edit_point(db, index, AGENT, point_id, PointEdit(category="noget-helt-andet"))
+
+
+def test_queue_filters_by_sector_and_status(db, index, drafted):
+    submission, point_id = drafted
+    assert [i.case_id for i in review_queue(db, AGENT)] == [submission.case_id]
+    assert review_queue(db, AGENT, QueueFilters(sectors=[Sector.municipality])) == []
+    assert [i.case_id for i in review_queue(db, AGENT, QueueFilters(category="medicin"))] == [submission.case_id]
+    approve(db, index, AGENT, point_id)
+    assert review_queue(db, AGENT) == []  # all points decided → the case leaves the queue
+    with pytest.raises(NotAllowed):
+        review_queue(db, STAFF)
+
+
+def test_reporter_sees_status_and_released_feedback_by_receipt(db, index, drafted):
+    submission, point_id = drafted
+    before = status_by_receipt(db, submission.receipt_code)
+    assert before.status == "awaiting_review" and before.approved_points == [] and before.feedback is None
+    approve(db, index, AGENT, point_id)
+    release_feedback(db, AGENT, submission.case_id, "Tak for jeres debriefing – læringen deles nu.")
+    after = status_by_receipt(db, submission.receipt_code.lower())
+    assert after.status == "decided"
+    assert [p.id for p in after.approved_points] == [point_id]
+    assert after.feedback.startswith("Tak for jeres debriefing")
+    with pytest.raises(NotFound):
+        status_by_receipt(db, "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-F")
+
+
+def test_index_rebuild_equals_the_incremental_index(db, index, drafted):
+    _, point_id = drafted
+    approve(db, index, AGENT, point_id, visibility="public")
+    incremental = index.metadata_by_id()
+    diff = rebuild_index(db, index)
+    assert diff.consistent
+    assert index.metadata_by_id() == incremental
+
+
+def test_a_deleted_index_is_detected_and_restored(db, index, drafted):
+    _, point_id = drafted
+    approve(db, index, AGENT, point_id)
+    index.reset()
+    assert check_index(db, index).missing == [point_id]
+    assert rebuild_index(db, index).consistent
+    assert searchable(index, point_id)
+
+
+def test_erasure_leaves_no_trace_but_records_that_it_happened(db, index, drafted, settings):
+    submission, point_id = drafted
+    approve(db, index, AGENT, point_id, note="God læring om Jens' insulin")
+    with pytest.raises(NotAllowed):
+        erase_case(db, index, settings, AGENT, submission.case_id)
+    erase_case(db, index, settings, ADMIN, submission.case_id)
+    assert not searchable(index, point_id)
+    with db.session() as session:
+        for table in (Case, LearningPoint, PseudonymEntry, Segment):
+            assert session.scalar(select(func.count()).select_from(table)) == 0
+        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
+        assert [e.action for e in events] == ["approve", "case_erased"]
+        assert events[0].before is None and events[0].after is None and events[0].note is None
+    assert not any(settings.audio_dir.glob("*")) if settings.audio_dir.exists() else True
+
+
+def test_passwords_are_hashed_and_checked(db):
+    add_user(db, "mette", Role.learning_agent, "korrekt-hest-batteri")
+    assert authenticate(db, "mette", "korrekt-hest-batteri").role == Role.learning_agent
+    assert authenticate(db, "mette", "forkert-kode-123") is None
+    assert authenticate(db, "ukendt", "korrekt-hest-batteri") is None
+    with db.session() as session:
+        stored = session.scalar(text("SELECT password_hash FROM users"))
+    assert stored.startswith("$argon2") and "korrekt" not in stored
