@@ -120,6 +120,6 @@ def test_real_whisper_and_real_pseudonymiser_on_a_spoken_recording(db, settings,
     assert result.status == JobStatus.done, result.error
     view = load_case(db, submission.case_id)
     text = " ".join(s.text for s in view.segments).lower()
-    assert "wrong dose" in text and "shift change" in text
+    assert "patient received" in text and "shift change" in text
     assert "22 33 44 55" not in text and "[telefon_1]" in text
     assert all(b.start >= a.start for a, b in zip(view.segments, view.segments[1:]))
