@@ -1,0 +1,192 @@
+"""The learning index: approved, pseudonymised learning points in a Chroma collection, addressed by point id.
+
+It is derived data: the record store is the source of truth, every write is an idempotent upsert or delete
+by learning-point id, and :meth:`LearningIndex.reset` plus upserts rebuild it. Embedded default is a
+``PersistentClient`` folder; set ``chroma_url`` to use a Chroma server instead (same code).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from assistant.errors import InvalidInput, ModelUnavailable
+from assistant.settings import Settings
+from vectorstore.embeddings import ChromaEmbeddingAdapter, Embedder, LangChainEmbeddings, make_embedder
+from vectorstore.schema import Hit, IndexedPoint, SearchFilters
+
+_EMBEDDING_KEY = "debrief_embedding_model"
+
+
+def make_client(settings: Settings) -> Any:
+    """A Chroma server client when ``chroma_url`` is set, else a local folder; telemetry always off."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    try:
+        if settings.chroma_url:
+            url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+            ssl = url.scheme == "https"
+            return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or (443 if ssl else 8000),
+                                       ssl=ssl, settings=chroma_settings)
+        settings.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    except Exception as error:  # noqa: BLE001 - connection and folder errors alike mean "index unavailable"
+        raise ModelUnavailable("index.unavailable", reason=str(error)) from error
+
+
+def _score(distance: float) -> float:
+    """Cosine distance → cosine similarity, clipped to [0, 1] (opposite directions count as unrelated)."""
+    return min(1.0, max(0.0, 1.0 - float(distance)))
+
+
+class LearningIndex:
+    """Filtered similarity search over approved learning points, with writes by id that are safe to repeat."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None, client: Any = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings)
+        self._client = client or make_client(settings)
+        self._embedding_function = ChromaEmbeddingAdapter(self.embedder)
+        self._lock = threading.RLock()
+        self._collection = self._open()
+
+    # -- collection ---------------------------------------------------------------------------------------
+
+    def _open(self) -> Any:
+        try:
+            collection = self._client.get_or_create_collection(
+                name=self.settings.chroma_collection,
+                embedding_function=self._embedding_function,
+                configuration={"hnsw": {"space": "cosine"}},
+                metadata={_EMBEDDING_KEY: self.embedder.model_id},
+            )
+        except Exception as error:  # noqa: BLE001
+            raise ModelUnavailable("index.unavailable", reason=str(error)) from error
+        return collection
+
+    def _checked(self) -> Any:
+        """The collection, refusing to mix vectors from two embedding models (rebuild after switching)."""
+        indexed = (self._collection.metadata or {}).get(_EMBEDDING_KEY)
+        if indexed and indexed != self.embedder.model_id:
+            raise ModelUnavailable("index.embedding_mismatch", indexed=indexed, configured=self.embedder.model_id)
+        return self._collection
+
+    def reset(self) -> None:
+        """Empty the index before a rebuild from the record store; also adopts a newly configured embedder."""
+        with self._lock:
+            indexed = (self._collection.metadata or {}).get(_EMBEDDING_KEY)
+            if indexed in (None, self.embedder.model_id):
+                # Emptying (rather than dropping) keeps the collection valid for other processes holding it.
+                for _ in range(self.count() // 1000 + 1):
+                    ids = self._collection.get(include=[], limit=1000)["ids"]
+                    if not ids:
+                        break
+                    self._collection.delete(ids=ids)
+                return
+            try:
+                self._client.delete_collection(self.settings.chroma_collection)
+            except Exception:  # noqa: BLE001 - already gone is fine: reset is idempotent
+                pass
+            self._collection = self._open()
+
+    # -- writes -------------------------------------------------------------------------------------------
+
+    def upsert(self, points: Sequence[IndexedPoint]) -> None:
+        """Add or replace points by learning-point id; repeating it changes nothing."""
+        latest = {p.learning_point_id: p for p in points}  # one id twice in a batch: the last one wins
+        if not latest:
+            return
+        items = list(latest.values())
+        with self._lock:
+            collection = self._checked()
+            batch = max(1, min(256, self._max_batch()))
+            for start in range(0, len(items), batch):
+                chunk = items[start : start + batch]
+                collection.upsert(
+                    ids=[p.learning_point_id for p in chunk],
+                    documents=[p.text for p in chunk],
+                    metadatas=[p.to_metadata() for p in chunk],
+                    embeddings=self.embedder.embed_passages([p.text for p in chunk]),
+                )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove points by id; ids that are not there are ignored."""
+        ids = sorted(set(ids))
+        if not ids:
+            return
+        with self._lock:
+            self._collection.delete(ids=ids)
+
+    def delete_case(self, case_id: str) -> None:
+        """Remove every point of one case (erasure, or a case withdrawn)."""
+        with self._lock:
+            self._collection.delete(where={"case_id": case_id})
+
+    def _max_batch(self) -> int:
+        try:
+            return int(self._client.get_max_batch_size())
+        except Exception:  # noqa: BLE001 - older servers do not say; Chroma's floor is far above ours
+            return 256
+
+    # -- reads --------------------------------------------------------------------------------------------
+
+    def count(self) -> int:
+        return self._collection.count()
+
+    def ids(self) -> set[str]:
+        return set(self._collection.get(include=[])["ids"])
+
+    def metadata_by_id(self) -> dict[str, dict[str, Any]]:
+        """Every entry's stored metadata (equal to ``IndexedPoint.to_metadata()``), for store/index checks."""
+        got = self._collection.get(include=["metadatas"])
+        return {point_id: dict(meta or {}) for point_id, meta in zip(got["ids"], got["metadatas"])}
+
+    def get(self, ids: Sequence[str]) -> list[IndexedPoint]:
+        """The indexed points with these ids, in the order asked; missing ids are left out."""
+        if not ids:
+            return []
+        got = self._collection.get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
+        found = {pid: IndexedPoint.from_chroma(pid, doc, meta)
+                 for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
+        return [found[pid] for pid in ids if pid in found]
+
+    def search(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> list[Hit]:
+        """The ``k`` points most like ``query`` that pass ``filters``, best first, scored by cosine similarity."""
+        if not query or not query.strip():
+            raise InvalidInput("index.empty_query")
+        if k < 1:
+            return []
+        collection = self._checked()
+        vector = self.embedder.embed_queries([query.strip()])[0]
+        found = collection.query(
+            query_embeddings=[vector],
+            n_results=k,
+            where=filters.to_where() if filters else None,
+            include=["documents", "metadatas", "distances"],
+        )
+        return [
+            Hit(**IndexedPoint.from_chroma(pid, doc, meta).model_dump(), score=_score(dist), rank=rank)
+            for rank, (pid, doc, meta, dist) in enumerate(
+                zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]), start=1
+            )
+        ]
+
+    def similar(self, query: str, filters: SearchFilters | None = None, k: int = 5,
+                threshold: float | None = None) -> tuple[list[Hit], bool]:
+        """Search, and say whether nothing is similar enough (best score below the threshold) to show as such."""
+        threshold = self.settings.similarity_threshold if threshold is None else threshold
+        hits = self.search(query, filters, k)
+        return hits, not hits or max(h.score for h in hits) < threshold
+
+    # -- LangChain ----------------------------------------------------------------------------------------
+
+    def as_langchain(self) -> Any:
+        """A ``langchain_chroma.Chroma`` over the same collection and embedder (filters: ``SearchFilters.to_where``)."""
+        from langchain_chroma import Chroma
+
+        return Chroma(client=self._client, collection_name=self.settings.chroma_collection,
+                      embedding_function=LangChainEmbeddings(self.embedder))
