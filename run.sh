@@ -38,8 +38,9 @@ install_python() {
 case "${1:-serve}" in
   test)
     shift
-    system_packages "espeak-ng:espeak-ng" "sox:sox libsox-fmt-all"
+    system_packages "espeak-ng:espeak-ng" "sox:sox libsox-fmt-all" "chromium:chromium"
     install_python
+    bash scripts/ci-services.sh "$VENV"
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
   serve|"")

@@ -389,11 +389,11 @@ def erase(case_id: str, reason: str = "gdpr") -> None:
 
 def _register_optional_commands() -> None:
     """Commands from modules that may add their own (the app's ``serve`` and ``users``)."""
-    try:
-        from assistant.cli_app import register
-    except ImportError:
-        return
-    register(app)
+    from assistant.cli_app import register as register_app
+    from assistant.cli_bench import register as register_bench
+
+    register_app(app)
+    register_bench(app)
 
 
 _register_optional_commands()

@@ -1,0 +1,1 @@
+"""`debrief eval`: quality on labelled data sets (ASR, pseudonymisation, drafting, retrieval)."""

@@ -1,0 +1,48 @@
+"""Word and character error rate of the configured transcriber on audio files with reference transcripts.
+
+A folder holds ``name.txt`` (the reference) and ``name.wav|.mp3|.m4a|.flac|.ogg``; a ``.txt`` with no audio beside
+it is spoken with espeak-ng (Danish voice) into a temporary file, so CI needs no committed audio.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from assistant.bench.speech import speak, write_wav
+from assistant.metrics import character_error_rate, normalise_danish, word_error_rate
+from assistant.settings import Settings
+from assistant.transcribers import make_transcriber
+
+AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".webm")
+
+
+def pairs(folder: Path, tmp: Path, limit: int | None = None) -> list[tuple[str, Path, str, bool]]:
+    """(name, audio path, reference text, generated?) for every reference transcript in ``folder``."""
+    out = []
+    for ref in sorted(Path(folder).glob("*.txt"))[:limit]:
+        reference = ref.read_text("utf-8").strip()
+        audio = next((ref.with_suffix(s) for s in AUDIO_SUFFIXES if ref.with_suffix(s).exists()), None)
+        generated = audio is None
+        if generated:
+            audio = write_wav(tmp / f"{ref.stem}.wav", speak(reference, voice="da"))
+        out.append((ref.stem, audio, reference, generated))
+    return out
+
+
+def evaluate(folder: Path, settings: Settings, limit: int | None = None) -> dict:
+    """Per file and pooled WER/CER after Danish normalisation (case, punctuation, numbers as words)."""
+    transcriber = make_transcriber(settings)
+    files, refs, hyps = [], [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, audio, reference, generated in pairs(folder, Path(tmp), limit):
+            hypothesis = transcriber.transcribe(audio).text
+            files.append({"file": name, "generated_audio": generated, "reference": reference,
+                          "hypothesis": hypothesis, "wer": round(word_error_rate(reference, hypothesis), 3),
+                          "cer": round(character_error_rate(reference, hypothesis), 3)})
+            refs.append(normalise_danish(reference))
+            hyps.append(normalise_danish(hypothesis))
+    pooled_ref, pooled_hyp = " ".join(refs), " ".join(hyps)
+    return {"transcriber": transcriber.model_id, "files": files,
+            "pooled": {"wer": round(word_error_rate(pooled_ref, pooled_hyp), 3) if files else None,
+                       "cer": round(character_error_rate(pooled_ref, pooled_hyp), 3) if files else None}}

@@ -1,0 +1,93 @@
+"""Runs the selected evaluations and prints their tables; the JSON file holds every per-item figure."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import traceback
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from assistant.settings import Settings
+
+
+def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: int | None, pseudonymisation: Path,
+             drafting: Path, drafting_limit: int | None, skip_llm: bool, points: Path, queries: Path) -> dict[str, Any]:
+    """One entry per part; a part that fails records its error instead of stopping the others."""
+    unknown = set(parts) - {"asr", "pseudonymisation", "drafting", "retrieval"}
+    if unknown:
+        raise ValueError(f"unknown evaluation part(s): {', '.join(sorted(unknown))}")
+    chat = None
+    if not skip_llm and ({"drafting", "pseudonymisation"} & set(parts)):
+        from assistant.llm import make_chat_model
+        chat = make_chat_model(settings)
+    result: dict[str, Any] = {"started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "parts": {}}
+    for part in parts:
+        try:
+            if part == "asr":
+                from assistant.evaluation.asr import evaluate
+                out = evaluate(asr_dir, settings, asr_limit) | {"data": str(asr_dir)}
+            elif part == "pseudonymisation":
+                from assistant.evaluation.pseudonymisation import evaluate
+                out = evaluate(pseudonymisation, settings, chat) | {"data": str(pseudonymisation)}
+            elif part == "drafting":
+                from assistant.evaluation.drafting import evaluate
+                out = evaluate(drafting, settings, chat, drafting_limit) | {"data": str(drafting)}
+            else:
+                from assistant.evaluation.retrieval import evaluate
+                out = evaluate(points, queries, settings) | {"data": [str(points), str(queries)]}
+        except Exception as exc:  # report and go on
+            out = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)}
+        result["parts"][part] = out
+    return result
+
+
+def tables(result: dict[str, Any]) -> list[Table]:
+    out = []
+    for part, data in result["parts"].items():
+        t = Table(title=part)
+        if "error" in data:
+            t.add_column("error")
+            t.add_row(data["error"])
+        elif part == "asr":
+            for c in ("file", "WER", "CER"):
+                t.add_column(c)
+            for f in data["files"]:
+                t.add_row(f["file"], f"{f['wer']:.3f}", f"{f['cer']:.3f}")
+            p = data["pooled"]
+            t.add_row("pooled", *(f"{p[k]:.3f}" if p[k] is not None else "–" for k in ("wer", "cer")))
+        elif part == "pseudonymisation":
+            for c in ("type", "precision", "recall", "tp", "fp", "fn"):
+                t.add_column(c)
+            for name, s in data["per_type"].items():
+                t.add_row(name, f"{s['precision']:.3f}", f"{s['recall']:.3f}", str(s["tp"]), str(s["fp"]), str(s["fn"]))
+            leaks = data["leaks"]
+            t.add_row("CPR leaks", f"prompts {leaks['cpr_in_prompts']}", f"index {leaks['cpr_in_index']}",
+                      f"source {leaks['cpr_in_source']}", "", "")
+        elif part == "drafting":
+            t.add_column("figure")
+            t.add_column("value")
+            for k in ("records", "schema_valid_rate", "retry_rate", "coverage", "coverage_threshold",
+                      "evidence_validity", "skipped"):
+                if k in data:
+                    t.add_row(k, str(data[k]))
+        else:
+            t.add_column("method")
+            for c in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):
+                t.add_column(c)
+            for method, s in data["methods"].items():
+                t.add_row(method, *(f"{v:.3f}" for v in s.values()))
+        out.append(t)
+    return out
+
+
+def print_and_write(result: dict[str, Any], output: Path | None, console: Console | None = None) -> None:
+    console = console or Console(width=160)
+    for t in tables(result):
+        console.print(t)
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(json.dumps(result, indent=2, ensure_ascii=False, default=str), "utf-8")

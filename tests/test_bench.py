@@ -1,0 +1,79 @@
+"""`debrief bench --quick` runs every part on tiny sizes and writes well-formed JSON (no timing assertions)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from assistant.bench.report import BenchResult
+from assistant.bench.speech import SAMPLE_RATE, clip
+from assistant.bench.synthetic import PooledEmbedder, points
+from assistant.cli_bench import register
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    register(app)
+    return app
+
+
+def _bench(settings, tmp_path, monkeypatch, only: str) -> BenchResult:
+    monkeypatch.setattr("assistant.cli_bench.get_settings", lambda: settings)
+    out = tmp_path / "results.json"
+    done = CliRunner().invoke(_app(), ["bench", "--quick", "--only", only, "--output", str(out)])
+    assert done.exit_code == 0, done.output
+    result = BenchResult.model_validate_json(out.read_text("utf-8"))
+    assert [p.part for p in result.parts] == only.replace("end_to_end", "end to end").split(",")
+    for part in result.parts:
+        assert part.error is None, part.details.get("traceback")
+        assert part.figures and all(f.value is not None and f.value > 0 for f in part.figures)
+    return result
+
+
+def test_quick_bench_of_speech_index_and_memory_writes_every_figure_with_reference_and_target(settings, tmp_path, monkeypatch):
+    result = _bench(settings, tmp_path, monkeypatch, "transcription,index,memory")
+    assert result.quick and result.machine["cpu_count"]
+    speed = result.parts[0].figures[0]
+    assert speed.reference and speed.ratio and speed.target and speed.met is not None
+    assert {"beam_size", "compute_type", "threads"} <= set(result.parts[0].details)
+    assert result.parts[1].details["growth"][0]["points"] == 100
+    assert result.parts[2].figures[0].unit == "MB"
+
+
+
+def test_an_unknown_part_is_refused(tmp_path):
+    done = CliRunner().invoke(_app(), ["bench", "--quick", "--only", "teleport", "--output", str(tmp_path / "r.json")])
+    assert done.exit_code != 0
+
+
+def test_generated_clip_has_the_asked_length_and_is_not_silent():
+    audio = clip(2.5)
+    assert len(audio) == int(2.5 * SAMPLE_RATE)
+    assert np.abs(audio).max() > 0.05
+
+
+class _Unit:
+    model_id = "unit"
+
+    def embed_passages(self, texts):
+        rng = np.random.default_rng(len(texts))
+        rows = rng.normal(size=(len(texts), 8)).astype(np.float32)
+        return rows / np.linalg.norm(rows, axis=1, keepdims=True)
+
+    embed_queries = embed_passages
+
+
+def test_pooled_embedder_gives_distinct_unit_vectors_near_their_pool_text():
+    batch = points(30, pool_size=10)
+    pool = sorted({p.text.rpartition(" #")[0] for p in batch})
+    embedder = PooledEmbedder(_Unit(), pool)
+    rows = embedder.embed_passages([p.text for p in batch])
+    assert np.allclose(np.linalg.norm(rows, axis=1), 1.0, atol=1e-5)
+    assert len({r.tobytes() for r in rows}) == 30
+    same_pool = [i for i, p in enumerate(batch) if p.text.startswith(batch[0].text.rpartition(" #")[0] + " #")]
+    assert float(rows[same_pool[0]] @ rows[same_pool[1]]) > 0.9
+    assert json.loads(batch[0].model_dump_json())["sector"] in {"hospital", "municipality", "general_practice"}

@@ -1,0 +1,123 @@
+"""The Debrief web app: a logged-in Blocks at ``/`` and an open one for public learning points at ``/public``.
+
+Both run on one FastAPI app. Long work never runs in a request: submissions queue a job for the in-process
+worker, and the pages poll its progress.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+import gradio as gr
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from assistant.auth import Actor, Permission, Role
+from assistant.runtime import Runtime
+from assistant.settings import Settings
+from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
+from ui.context import AppContext, t
+from ui.labels import Labels
+from ui.public import build_public
+
+CSS = (Path(__file__).parent / "app.css").read_text(encoding="utf-8")
+PUBLIC_PATH = "/public"
+CONCURRENCY = 4  # requests handled at once per event; long work is in the worker, so this stays small
+
+# Which tabs a role sees. Hiding is a courtesy: every action is checked again in the library.
+TABS = ("debrief", "guide", "review", "ask", "overview", "status")
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's look with the browser's own fonts: nothing is fetched from font CDNs (offline, no tracking)."""
+    return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
+                             font_mono=["ui-monospace", "Consolas", "monospace"])
+
+
+def visible_tabs(actor: Actor) -> dict[str, bool]:
+    return {
+        "debrief": actor.can(Permission.submit),
+        "guide": actor.role in (Role.facilitator, Role.learning_agent, Role.admin),
+        "review": actor.can(Permission.review),
+        "ask": actor.can(Permission.read_staff_points),
+        "overview": actor.can(Permission.read_reports),
+        "status": True,
+    }
+
+
+def language_switch() -> gr.Dropdown:
+    return gr.Dropdown([("Dansk", "da"), ("English", "en")], value="da", label="Sprog / Language", scale=0,
+                       min_width=160, elem_id="db-language")
+
+
+def build_main(ctx: AppContext) -> gr.Blocks:
+    """The logged-in app: one tab per job to be done, shown by role."""
+    labels = Labels()
+    # Gradio's own copies of uploads are removed by the Debrief tab at once; this sweeps what a crash left.
+    with gr.Blocks(title="Debrief", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        with gr.Row(elem_id="db-header"):
+            labels.markdown("app.title", elem_id="db-title")
+            who = gr.HTML(elem_id="db-who")
+            lang = language_switch()
+        tabs: dict[str, gr.Tab] = {}
+        builders = {"debrief": debrief_tab, "guide": guide_tab, "review": review_tab, "ask": ask_tab,
+                    "overview": overview_tab, "status": status_tab}
+        with gr.Tabs() as tab_row:
+            for name in TABS:
+                # Hidden until the page knows who is logged in (Gradio can reveal a tab later, not hide one).
+                with gr.Tab(t(f"tab.{name}", "da"), id=name, elem_id=f"tab-{name}", visible=name == "status") as tab:
+                    builders[name].build(ctx, labels, lang)
+                tabs[name] = labels.register(tab, f"tab.{name}")
+
+        def who_html(language: str, actor: Actor) -> str:
+            role = t(f"role.{actor.role.value}", language)
+            return (f'<p class="db-who">{escape(t("app.logged_in_as", language, name=actor.name, role=role))} · '
+                    f'<a href="/logout">{escape(t("app.log_out", language))}</a> · '
+                    f'<a href="{PUBLIC_PATH}/">{escape(t("app.public_link", language))}</a></p>')
+
+        def on_load(request: gr.Request):
+            actor = ctx.actor(request)
+            shown = visible_tabs(actor)
+            first = next(name for name in TABS if shown[name])
+            return [who_html("da", actor), gr.Tabs(selected=first)] + [gr.update(visible=shown[n]) for n in TABS]
+
+        def relabel(language: str, request: gr.Request):
+            return [who_html(language, ctx.actor(request))] + labels.updates(language)
+
+        demo.load(on_load, None, [who, tab_row] + [tabs[n] for n in TABS], api_visibility="private")
+        lang.change(relabel, lang, [who] + labels.components, api_visibility="private")
+    return demo
+
+
+def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
+    """The FastAPI app with both Blocks mounted; the caller serves it (uvicorn) and owns the runtime."""
+    ctx = AppContext(runtime)
+    settings = runtime.settings
+    main = build_main(ctx).queue(default_concurrency_limit=CONCURRENCY)
+    public = build_public(ctx).queue(default_concurrency_limit=CONCURRENCY)
+    app = FastAPI(title="Debrief", docs_url=None, redoc_url=None, openapi_url=None)
+
+    @app.get(PUBLIC_PATH, include_in_schema=False)
+    def public_slash() -> RedirectResponse:
+        return RedirectResponse(PUBLIC_PATH + "/")
+
+    common = {"max_file_size": settings.max_upload_bytes, "ssr_mode": False, "css": CSS, "footer_links": [],
+              "theme": theme()}
+    # The open part first: a mount at "/" would otherwise swallow "/public".
+    app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **common)
+    app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=t("app.login_message", "da"), **common)
+    return app, ctx
+
+
+def serve(settings: Settings) -> None:
+    """``debrief serve``: start the worker and the web app on settings.host:settings.port."""
+    import uvicorn
+
+    runtime = Runtime.create(settings)
+    runtime.start_worker()
+    app, _ = create_app(runtime)
+    try:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    finally:
+        runtime.stop()

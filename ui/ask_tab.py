@@ -1,0 +1,121 @@
+"""Ask (staff): chat over approved learning points; answers stream, cite their sources and can be rated."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from assistant.ask import rate_answer, stream_answer
+from assistant.auth import Actor, Permission
+from assistant.cases import load_case
+from assistant.errors import InvalidInput, NotFound
+from ui.context import AppContext, friendly_errors, t
+from ui.debrief_tab import date_box, parse_date, sector_choices
+from ui.labels import Labels
+from ui.render import case_html, message_html
+from ui.review_tab import category_choices
+from vectorstore.schema import SearchFilters
+
+
+def went_well_choices(language: str) -> list[tuple[str, str]]:
+    return [(t("ask.went_well_all", language), "all"), (t("ask.went_well_only", language), "only"),
+            (t("ask.went_well_none", language), "none")]
+
+
+def search_filters(sectors, unit, category, since, until, went_well) -> SearchFilters:
+    return SearchFilters(
+        sectors=set(sectors or []), units={unit.strip()} if unit and unit.strip() else set(),
+        categories={category} if category else set(), since=parse_date(since), until=parse_date(until),
+        include_safety_ii={"only": True, "none": False}.get(went_well or "all"),
+    )
+
+
+def visible_points(ctx: AppContext, actor: Actor, case_id: str):
+    """The approved points of a cited case that ``actor`` may read (public ones for anonymous readers)."""
+    actor.require(Permission.read_public_points)
+    allowed = {"public", "staff"} if actor.can(Permission.read_staff_points) else {"public"}
+    case = load_case(ctx.runtime.db, case_id)
+    points = [p for p in case.learning_points if p.status == "approved" and p.visibility in allowed]
+    if not points:
+        raise NotFound("record.not_found", what=case_id)
+    # Only the approved points and their context; the transcript stays with reviewers.
+    return case.model_copy(update={"segments": [], "isbar": [], "learning_points": points})
+
+
+def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
+    runtime = ctx.runtime
+    with gr.Accordion(t("ask.filters", "da"), open=False) as filters_box:
+        with gr.Row():
+            sectors = labels.make(gr.Dropdown, "review.sectors", multiselect=True, value=[],
+                                  extra=lambda lang: {"choices": sector_choices(lang)})
+            unit = labels.make(gr.Textbox, "debrief.unit")
+            category = labels.make(gr.Dropdown, "review.category", value="",
+                                   extra=lambda lang: {"choices": category_choices(lang, blank=True)})
+            since = date_box(labels, "common.since")
+            until = date_box(labels, "common.until")
+            went_well = labels.make(gr.Radio, "ask.went_well", value="all",
+                                    extra=lambda lang: {"choices": went_well_choices(lang)})
+    labels.register(filters_box, "ask.filters")
+    chat = labels.make(gr.Chatbot, "ask.chat", render_markdown=False, feedback_options=None, height=360)
+    with gr.Row():
+        question = labels.make(gr.Textbox, "ask.question", scale=5,
+                               extra=lambda lang: {"placeholder": t("ask.question_placeholder", lang)})
+        send = labels.button("ask.send", variant="primary", scale=1)
+    with gr.Row():
+        cited = labels.make(gr.Dropdown, "ask.citations", choices=[], scale=4)
+        show = labels.button("ask.show_case", scale=1)
+    cited_view = gr.HTML()
+    with gr.Row():
+        comment = labels.make(gr.Textbox, "ask.comment", scale=4)
+        helpful = labels.button("ask.helpful", scale=1)
+        unhelpful = labels.button("ask.unhelpful", scale=1)
+    rated = gr.HTML()
+    last = gr.State(None)  # the last question, answer and cited ids, kept server-side for rating
+
+    @friendly_errors
+    def ask(language, question_value, history, sectors_value, unit_value, category_value, since_value,
+            until_value, went_well_value, request: gr.Request):
+        if not question_value or not question_value.strip():
+            raise InvalidInput("ask.empty_question")
+        actor = ctx.actor(request)
+        filters = search_filters(sectors_value, unit_value, category_value, since_value, until_value,
+                                 went_well_value)
+        history = list(history or []) + [{"role": "user", "content": question_value},
+                                         {"role": "assistant", "content": ""}]
+        yield history, gr.update(), None, ""
+        answer, citations = "", []
+        for event in stream_answer(runtime.index, runtime.components.chat, runtime.settings, actor,
+                                   question_value, filters, language=language):
+            answer += event.text_delta
+            history[-1] = {"role": "assistant", "content": answer}
+            if event.done:
+                citations = event.citations
+            yield history, gr.update(), None, ""
+        choices = [(f"{c.title} [{c.case_id} / {c.learning_point_id}]", c.case_id) for c in citations]
+        state = {"question": question_value, "answer": answer,
+                 "cited_ids": [c.learning_point_id for c in citations]}
+        yield history, gr.update(choices=choices, value=choices[0][1] if choices else None), state, ""
+
+    @friendly_errors
+    def show_cited(language, case_value, request: gr.Request):
+        if not case_value:
+            return ""
+        return case_html(visible_points(ctx, ctx.actor(request), case_value), language)
+
+    def rate(is_helpful: bool):
+        @friendly_errors
+        def handler(language, state, comment_value, request: gr.Request):
+            if not state:
+                raise InvalidInput("ask.empty_question")
+            rate_answer(runtime.db, ctx.actor(request), state["question"], state["answer"], state["cited_ids"],
+                        is_helpful, comment_value or None)
+            return message_html(t("ask.thanks", language), "ok"), ""
+
+        return handler
+
+    filters = [sectors, unit, category, since, until, went_well]
+    send.click(ask, [lang, question, chat, *filters], [chat, cited, last, question], api_name="ask")
+    question.submit(ask, [lang, question, chat, *filters], [chat, cited, last, question], api_visibility="private")
+    show.click(show_cited, [lang, cited], cited_view, api_name="cited_case")
+    cited.change(show_cited, [lang, cited], cited_view, api_visibility="private")
+    helpful.click(rate(True), [lang, last, comment], [rated, comment], api_name="rate_helpful")
+    unhelpful.click(rate(False), [lang, last, comment], [rated, comment], api_name="rate_unhelpful")

@@ -1,0 +1,140 @@
+"""HTML for cases, progress and status. Every text that came from people or models is escaped here."""
+
+from __future__ import annotations
+
+from html import escape
+
+from assistant.cases import CaseView, LearningPointView, format_timestamp
+from assistant.i18n import translate
+from assistant.models import JobProgress, JobStatus, Stage
+from assistant.reporter_status import ReporterStatus
+from ui.context import t
+
+PIPELINE = (Stage.decoding, Stage.transcription, Stage.pseudonymisation, Stage.drafting)
+
+
+def _e(text: object) -> str:
+    return escape(str(text if text is not None else ""), quote=True)
+
+
+def progress_html(progress: JobProgress, language: str, *, source_kind: str = "audio") -> str:
+    """One bar per pipeline stage: done, running (with percent) or waiting."""
+    stages = PIPELINE if source_kind == "audio" else (Stage.pseudonymisation, Stage.drafting)
+    current = PIPELINE.index(progress.stage) if progress.stage in PIPELINE else len(PIPELINE)
+    rows = []
+    for stage in stages:
+        position = PIPELINE.index(stage)
+        if progress.status == JobStatus.done or position < current:
+            fraction, state = 1.0, "done"
+        elif position == current:
+            fraction = progress.progress
+            state = "failed" if progress.status == JobStatus.failed else progress.status.value
+        else:
+            fraction, state = 0.0, "waiting"
+        label = translate(f"job.stage_{stage.value}", language)
+        status = t(f"progress.{state}", language)
+        rows.append(
+            f'<div class="db-stage db-{state}"><span class="db-stage-name">{_e(label)}</span>'
+            f'<progress max="100" value="{round(fraction * 100)}"></progress>'
+            f'<span class="db-stage-state">{_e(status)} {round(fraction * 100)} %</span></div>'
+        )
+    if progress.status == JobStatus.failed:
+        rows.append(f'<p class="db-error">{_e(progress.error or translate("error.unexpected", language))}</p>')
+    return f'<div class="db-progress">{"".join(rows)}</div>'
+
+
+def _list(title: str, items: list[str]) -> str:
+    if not items:
+        return ""
+    return f"<p><b>{_e(title)}</b></p><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
+
+
+def point_html(point: LearningPointView, language: str, segments: dict[int, tuple[str, str]] | None = None) -> str:
+    """A learning point with its evidence quoted beside the transcript line (and time) it came from."""
+    actions = [a.get("action", "") + (f" ({a['measure']})" if a.get("measure") else "")
+               for a in point.suggested_actions]
+    evidence = []
+    for item in point.evidence:
+        index = item.get("segment_index")
+        stamp, line = (segments or {}).get(index, ("", ""))
+        evidence.append(
+            f'<li><span class="db-time">#{_e(index)} {_e(stamp)}</span> “{_e(item.get("quote", ""))}”'
+            + (f'<br><span class="db-segment">{_e(line)}</span>' if line else "") + "</li>"
+        )
+    status = translate(f"review.status_{point.status}", language)
+    return (
+        f'<div class="db-point"><h4>{_e(point.title)}</h4>'
+        f'<p class="db-meta">{_e(t("case.category", language))}: {_e(category_label(point.category, language))} · '
+        f'{_e(t("case.severity", language))}: {_e(point.severity)} · {_e(t("case.status", language))}: {_e(status)}'
+        + (f' · {_e(t("case.safety_ii", language))}' if point.safety_ii else "") + "</p>"
+        f"<p>{_e(point.what_happened)}</p>"
+        + _list(t("case.factors", language), point.contributing_factors)
+        + _list(t("case.went_well", language), point.what_went_well)
+        + _list(t("case.actions", language), actions)
+        + (f"<p><b>{_e(t('case.evidence', language))}</b></p><ul>{''.join(evidence)}</ul>" if evidence else "")
+        + (f'<p class="db-note">{_e(point.decision_note)}</p>' if point.decision_note else "")
+        + f'<p class="db-id">id: {_e(point.id)}</p></div>'
+    )
+
+
+def category_label(category_id: str, language: str) -> str:
+    from prompts import load_taxonomy
+
+    for category in load_taxonomy():
+        if category.id == category_id:
+            return category.label(language)
+    return category_id
+
+
+def case_html(case: CaseView, language: str, *, points: list[LearningPointView] | None = None) -> str:
+    """Transcript, ISBAR and learning points of one case (pseudonymised text only)."""
+    segments = {s.index: (format_timestamp(s.start) if s.end > 0 else "", s.text) for s in case.segments}
+    points = case.learning_points if points is None else points
+    transcript = "".join(
+        f'<li><span class="db-time">#{s.index} {_e(segments[s.index][0])}</span> {_e(s.text)}</li>'
+        for s in case.segments
+    )
+    isbar = "".join(
+        f"<dt>{_e(translate(f'isbar.{section.part.value}', language))}</dt><dd>{_e(section.text)}</dd>"
+        for section in case.isbar
+    )
+    body = (
+        f'<div class="db-case"><p class="db-meta">{_e(t("case.case_id", language))} {_e(case.id)} · '
+        f"{_e(t('sector.' + case.sector, language))} · {_e(case.unit)} · {_e(case.event_date or '')} · "
+        f"{_e(case.event_type)}</p>"
+    )
+    if not case.learning_points and not case.isbar:
+        body += f"<p>{_e(t('case.no_draft', language, status=t('case_status.' + case.status, language)))}</p>"
+    if isbar:
+        body += f"<h3>{_e(t('case.isbar', language))}</h3><dl class='db-isbar'>{isbar}</dl>"
+    if points:
+        body += f"<h3>{_e(t('case.learning_points', language))}</h3>"
+        body += "".join(point_html(p, language, segments) for p in points)
+    if transcript:
+        body += f"<h3>{_e(t('case.transcript', language))}</h3><ol class='db-transcript'>{transcript}</ol>"
+    return body + "</div>"
+
+
+def status_html(status: ReporterStatus, language: str) -> str:
+    """What a reporter may see: status, approved points and the released message."""
+    body = (
+        f'<div class="db-status"><p><b>{_e(t("case.case_id", language))}</b> {_e(status.case_id)} · '
+        f'{_e(t("case_status." + status.status, language))} · {_e(status.created_at.strftime("%Y-%m-%d"))}</p>'
+    )
+    if status.job and status.job.status != JobStatus.done:
+        body += progress_html(status.job, language)
+    counts = t("status.points", language, approved=len(status.approved_points), total=status.points_total)
+    body += f"<p>{_e(counts)}</p>"
+    for point in status.approved_points:
+        body += (f'<div class="db-point"><h4>{_e(point.title)}</h4><p>{_e(point.what_happened)}</p>'
+                 + _list(t("case.went_well", language), point.what_went_well)
+                 + _list(t("case.actions", language), point.suggested_actions) + "</div>")
+    if status.feedback:
+        body += f'<h3>{_e(t("status.feedback", language))}</h3><p class="db-feedback">{_e(status.feedback)}</p>'
+    else:
+        body += f"<p>{_e(translate('review.feedback_not_released', language))}</p>"
+    return body + "</div>"
+
+
+def message_html(text: str, kind: str = "info") -> str:
+    return f'<p class="db-{kind}">{_e(text)}</p>'

@@ -1,0 +1,208 @@
+"""Review (learning agents): queue, a case's drafts beside their evidence, decisions and feedback to the reporter."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from assistant.feedback import draft_feedback, release_feedback, save_feedback
+from assistant.models import Sector, Severity
+from assistant.review import (
+    PointEdit,
+    QueueFilters,
+    RejectReason,
+    approve,
+    edit_point,
+    open_case,
+    reject,
+    reopen,
+    review_queue,
+    send_back,
+)
+from assistant.i18n import translate
+from ui.context import AppContext, friendly_errors, t
+from ui.debrief_tab import date_box, parse_date, sector_choices
+from ui.labels import Labels
+from ui.render import case_html, category_label, message_html
+
+QUEUE_COLUMNS = ("case_id", "status", "sector", "unit", "event_date", "event_type", "pending_points", "categories")
+
+
+def queue_headers(language: str) -> list[str]:
+    return t("review.queue_headers", language).split("|")
+
+
+def category_choices(language: str, *, blank: bool = False) -> list[tuple[str, str]]:
+    from prompts import load_taxonomy
+
+    choices = [(c.label(language), c.id) for c in load_taxonomy()]
+    return [(t("common.all", language), "")] + choices if blank else choices
+
+
+def reason_choices(language: str) -> list[tuple[str, str]]:
+    return [(translate(f"review.reason_{r.value}", language), r.value) for r in RejectReason]
+
+
+def visibility_choices(language: str) -> list[tuple[str, str]]:
+    return [(t("review.visibility_staff", language), "staff"), (t("review.visibility_public", language), "public")]
+
+
+def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
+    runtime = ctx.runtime
+    with gr.Accordion(t("review.filters", "da"), open=False) as filters_box:
+        with gr.Row():
+            sectors = labels.make(gr.Dropdown, "review.sectors", multiselect=True, value=[],
+                                  extra=lambda lang: {"choices": sector_choices(lang)})
+            unit = labels.make(gr.Textbox, "debrief.unit")
+            category = labels.make(gr.Dropdown, "review.category", value="",
+                                   extra=lambda lang: {"choices": category_choices(lang, blank=True)})
+            since = date_box(labels, "common.since")
+            until = date_box(labels, "common.until")
+    labels.register(filters_box, "review.filters")
+    refresh = labels.button("review.refresh")
+    queue = labels.make(gr.Dataframe, "review.queue", interactive=False, wrap=True,
+                        extra=lambda lang: {"headers": queue_headers(lang)})
+    with gr.Row():
+        case_id = labels.make(gr.Dropdown, "review.case", choices=[], allow_custom_value=True)
+        open_button = labels.button("review.open")
+    with gr.Row():
+        with gr.Column(scale=3):
+            case_view = gr.HTML()
+        with gr.Column(scale=2):
+            point_id = labels.make(gr.Dropdown, "review.point", choices=[], allow_custom_value=True)
+            visibility = labels.make(gr.Radio, "review.visibility", value="staff",
+                                     extra=lambda lang: {"choices": visibility_choices(lang)})
+            note = labels.make(gr.Textbox, "review.note", lines=2)
+            with gr.Row():
+                approve_button = labels.button("review.approve", variant="primary")
+                reopen_button = labels.button("review.reopen")
+            reason = labels.make(gr.Dropdown, "review.reason", value=RejectReason.not_a_learning_point.value,
+                                 extra=lambda lang: {"choices": reason_choices(lang)})
+            reject_button = labels.button("review.reject", variant="stop")
+            question = labels.make(gr.Textbox, "review.question", lines=2)
+            send_back_button = labels.button("review.send_back")
+            with gr.Accordion(t("review.edit", "da"), open=False) as edit_box:
+                title = labels.make(gr.Textbox, "review.title")
+                what_happened = labels.make(gr.Textbox, "review.what_happened", lines=4)
+                edit_category = labels.make(gr.Dropdown, "review.category",
+                                            extra=lambda lang: {"choices": category_choices(lang)})
+                severity = labels.make(gr.Dropdown, "review.severity", choices=[s.value for s in Severity])
+                save_edit = labels.button("review.save_edit")
+            labels.register(edit_box, "review.edit")
+            action_message = gr.HTML()
+    with gr.Accordion(t("review.feedback", "da"), open=False) as feedback_box:
+        feedback_text = labels.make(gr.Textbox, "review.feedback_text", lines=6)
+        with gr.Row():
+            draft_button = labels.button("review.feedback_draft")
+            save_button = labels.button("review.feedback_save")
+            release_button = labels.button("review.feedback_release", variant="primary")
+        feedback_message = gr.HTML()
+    labels.register(feedback_box, "review.feedback")
+
+    @friendly_errors
+    def load_queue(language, sectors_value, unit_value, category_value, since_value, until_value,
+                   request: gr.Request):
+        filters = QueueFilters(sectors=[Sector(s) for s in sectors_value or []], unit=unit_value or None,
+                               category=category_value or None, since=parse_date(since_value),
+                               until=parse_date(until_value))
+        items = review_queue(runtime.db, ctx.actor(request), filters)
+        rows = [
+            {**item.model_dump(include=set(QUEUE_COLUMNS)),
+             "sector": t(f"sector.{item.sector}", language),
+             "status": t(f"case_status.{item.status}", language),
+             "event_date": str(item.event_date or ""),
+             "categories": ", ".join(category_label(c, language) for c in item.categories)}
+            for item in items
+        ]
+        frame = pd.DataFrame(rows, columns=list(QUEUE_COLUMNS))
+        frame.columns = queue_headers(language)
+        choices = [(f"{i.case_id} · {i.unit or '-'} · {i.event_type or '-'}", i.case_id) for i in items]
+        return frame, gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    @friendly_errors
+    def show_case(language, case_value, request: gr.Request):
+        if not case_value:
+            return "", gr.update(choices=[], value=None)
+        case = open_case(runtime.db, ctx.actor(request), case_value)
+        choices = [(f"{p.position + 1}. {p.title} ({translate(f'review.status_{p.status}', language)})", p.id)
+                   for p in case.learning_points]
+        return case_html(case, language), gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    @friendly_errors
+    def point_fields(language, case_value, point_value, request: gr.Request):
+        if not case_value or not point_value:
+            return "", "", None, None
+        case = open_case(runtime.db, ctx.actor(request), case_value)
+        for point in case.learning_points:
+            if point.id == point_value:
+                return point.title, point.what_happened, point.category, point.severity
+        return "", "", None, None
+
+    def decided(language: str, key: str) -> str:
+        return message_html(t(key, language), "ok")
+
+    @friendly_errors
+    def do_approve(language, point_value, visibility_value, note_value, request: gr.Request):
+        approve(runtime.db, runtime.index, ctx.actor(request), point_value, visibility=visibility_value or "staff",
+                note=note_value or None)
+        return decided(language, "review.approved")
+
+    @friendly_errors
+    def do_reject(language, point_value, reason_value, note_value, request: gr.Request):
+        reject(runtime.db, runtime.index, ctx.actor(request), point_value, reason=reason_value or "",
+               note=note_value or None)
+        return decided(language, "review.rejected")
+
+    @friendly_errors
+    def do_send_back(language, point_value, question_value, request: gr.Request):
+        send_back(runtime.db, ctx.actor(request), point_value, question=question_value or "")
+        return decided(language, "review.sent_back")
+
+    @friendly_errors
+    def do_reopen(language, point_value, note_value, request: gr.Request):
+        reopen(runtime.db, runtime.index, ctx.actor(request), point_value, note=note_value or None)
+        return decided(language, "review.reopened")
+
+    @friendly_errors
+    def do_edit(language, point_value, title_value, what_value, category_value, severity_value, request: gr.Request):
+        edit = PointEdit(title=title_value or None, what_happened=what_value or None,
+                         category=category_value or None, severity=severity_value or None)
+        edit_point(runtime.db, runtime.index, ctx.actor(request), point_value, edit)
+        return decided(language, "review.edited")
+
+    @friendly_errors
+    def do_draft_feedback(language, case_value, request: gr.Request):
+        return draft_feedback(runtime.db, runtime.components.chat, ctx.actor(request), case_value)
+
+    @friendly_errors
+    def do_save_feedback(language, case_value, text, request: gr.Request):
+        save_feedback(runtime.db, ctx.actor(request), case_value, text)
+        return message_html(t("review.feedback_saved", language), "ok")
+
+    @friendly_errors
+    def do_release_feedback(language, case_value, text, request: gr.Request):
+        release_feedback(runtime.db, ctx.actor(request), case_value, text)
+        return message_html(t("review.feedback_released", language), "ok")
+
+    filters = [lang, sectors, unit, category, since, until]
+    refresh.click(load_queue, filters, [queue, case_id], api_name="review_queue")
+    open_button.click(show_case, [lang, case_id], [case_view, point_id], api_name="open_case")
+    point_id.change(point_fields, [lang, case_id, point_id], [title, what_happened, edit_category, severity],
+                    api_name="point_fields")
+
+    def refreshed(event) -> None:
+        # A decision changes the case: show it fresh (without its own API endpoint).
+        event.success(show_case, [lang, case_id], [case_view, point_id], api_visibility="private")
+
+    refreshed(approve_button.click(do_approve, [lang, point_id, visibility, note], action_message,
+                                   api_name="approve"))
+    refreshed(reject_button.click(do_reject, [lang, point_id, reason, note], action_message, api_name="reject"))
+    refreshed(send_back_button.click(do_send_back, [lang, point_id, question], action_message,
+                                     api_name="send_back"))
+    refreshed(reopen_button.click(do_reopen, [lang, point_id, note], action_message, api_name="reopen"))
+    refreshed(save_edit.click(do_edit, [lang, point_id, title, what_happened, edit_category, severity],
+                              action_message, api_name="edit_point"))
+    draft_button.click(do_draft_feedback, [lang, case_id], feedback_text, api_name="draft_feedback")
+    save_button.click(do_save_feedback, [lang, case_id, feedback_text], feedback_message, api_name="save_feedback")
+    release_button.click(do_release_feedback, [lang, case_id, feedback_text], feedback_message,
+                         api_name="release_feedback")
