@@ -220,11 +220,9 @@ def worker(once: Annotated[bool, typer.Option(help="Run what is queued, then exi
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations (SQLite file or the PostgreSQL URL in DEBRIEF_DATABASE_URL)."""
-    from assistant.store.database import Database
+    from assistant.store.database import open_database
 
-    settings = get_settings()
-    database = Database(settings.resolved_database_url)
-    database.upgrade()
+    open_database(get_settings(), upgrade=True)
     console.print(_t("db_ready"))
 
 
