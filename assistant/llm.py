@@ -197,6 +197,13 @@ def _with_schema(messages: list[ChatMessage], schema: dict) -> list[ChatMessage]
     return [ChatMessage(role="system", content=note), *messages]
 
 
+def _refuses_json_schema(exc: Exception) -> bool:
+    """Servers say "no json_schema" differently: OpenAI and vLLM with 400, others with 422, llama.cpp's with 500."""
+    status = getattr(exc, "status_code", None)
+    text = str(exc).lower()
+    return status == 400 or (status in (422, 500) and ("json_schema" in text or "response_format" in text))
+
+
 # -- scale-out: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, Azure OpenAI) -----------------
 
 
@@ -230,6 +237,12 @@ class OpenAICompatibleChat:
         kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
         return [kinds[m.role](content=m.content) for m in messages]
 
+    def _limit(self, max_tokens: int) -> dict:
+        """The answer limit under the name this server reads (LangChain itself only sends the newer name)."""
+        if self.settings.llm_max_tokens_param == "max_tokens":
+            return {"extra_body": {"max_tokens": max_tokens}}
+        return {"max_tokens": max_tokens}
+
     def _unavailable(self, exc: Exception) -> ModelUnavailable:
         reason = getattr(exc, "message", None) or str(exc) or type(exc).__name__
         name = f"{self.model_id} @ {self.settings.llm_base_url}"
@@ -249,10 +262,10 @@ class OpenAICompatibleChat:
                 fmt = {"type": "json_object"}
                 lc_messages = self._to_langchain(_with_schema(messages, schema))
             try:
-                message = self._client.invoke(lc_messages, response_format=fmt, max_tokens=max_tokens)
+                message = self._client.invoke(lc_messages, response_format=fmt, **self._limit(max_tokens))
                 break
-            except openai.BadRequestError as exc:
-                if not self._json_schema_supported:
+            except openai.APIStatusError as exc:
+                if not (self._json_schema_supported and _refuses_json_schema(exc)):
                     raise self._unavailable(exc) from exc
                 log.warning("%s refused json_schema output (%s); using json_object", self.model_id, exc)
                 self._json_schema_supported = False
@@ -273,7 +286,7 @@ class OpenAICompatibleChat:
         import openai
 
         try:
-            for chunk in self._client.stream(self._to_langchain(messages), max_tokens=max_tokens):
+            for chunk in self._client.stream(self._to_langchain(messages), **self._limit(max_tokens)):
                 if isinstance(chunk.content, str) and chunk.content:
                     yield chunk.content
         except openai.APIError as exc:

@@ -63,6 +63,11 @@ class Settings(BaseSettings):
     llm_api_key: str = "not-needed"
     llm_context_tokens: int = 8192
     llm_max_tokens: int = 1024
+    llm_max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
+        "max_tokens",
+        description="How an OpenAI-compatible server is told the answer limit: llama.cpp, Ollama and vLLM read "
+        "max_tokens; OpenAI's reasoning models only accept max_completion_tokens.",
+    )
     llm_temperature: float = 0.1
     llm_max_retries: int = 2
     llm_seed: int = 7

@@ -27,6 +27,7 @@ class FakeOpenAIServer(BaseHTTPRequestHandler):
     """A tiny OpenAI-compatible endpoint: can refuse json_schema like many servers, and streams over SSE."""
 
     refuse_json_schema = False
+    refusal_status = 400  # llama.cpp's server says it with 500
     requests: list[dict] = []
 
     def log_message(self, *args):  # keep test output clean
@@ -37,7 +38,7 @@ class FakeOpenAIServer(BaseHTTPRequestHandler):
         type(self).requests.append(body)
         fmt = (body.get("response_format") or {}).get("type")
         if fmt == "json_schema" and self.refuse_json_schema:
-            return self._json(400, {"error": {"message": "response_format json_schema is not supported",
+            return self._json(self.refusal_status, {"error": {"message": "response_format json_schema is not supported",
                                               "type": "invalid_request_error"}})
         if body.get("stream"):
             self.send_response(200)
@@ -70,6 +71,7 @@ class FakeOpenAIServer(BaseHTTPRequestHandler):
 def openai_server():
     FakeOpenAIServer.requests = []
     FakeOpenAIServer.refuse_json_schema = False
+    FakeOpenAIServer.refusal_status = 400
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAIServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -130,7 +132,7 @@ def test_the_server_gets_the_schema_and_its_json_comes_back_with_usage(settings,
     sent = FakeOpenAIServer.requests[0]
     assert sent["response_format"]["type"] == "json_schema"
     assert sent["response_format"]["json_schema"]["schema"] == SCHEMA
-    assert sent.get("max_completion_tokens", sent.get("max_tokens")) == 50
+    assert sent["max_tokens"] == 50 and "max_completion_tokens" not in sent  # what llama.cpp/Ollama/vLLM read
     assert [m["role"] for m in sent["messages"]] == ["system", "user"]
 
 
@@ -142,6 +144,22 @@ def test_a_server_that_refuses_json_schema_gets_json_object_from_then_on(setting
     kinds = [r["response_format"]["type"] for r in FakeOpenAIServer.requests]
     assert kinds == ["json_schema", "json_object", "json_object"]
     assert '"enum":["ja","nej"]' in FakeOpenAIServer.requests[-1]["messages"][0]["content"]  # the schema, as text
+
+
+def test_reasoning_model_servers_get_the_limit_as_max_completion_tokens(settings, openai_server):
+    chat = OpenAICompatibleChat(settings.model_copy(update={
+        "llm_backend": "openai", "llm_base_url": openai_server, "llm_max_tokens_param": "max_completion_tokens"}))
+    chat.complete_json(ASK, SCHEMA, 50)
+    sent = FakeOpenAIServer.requests[0]
+    assert sent["max_completion_tokens"] == 50 and "max_tokens" not in sent
+
+
+def test_a_server_error_that_names_json_schema_also_means_use_json_object(settings, openai_server):
+    FakeOpenAIServer.refuse_json_schema, FakeOpenAIServer.refusal_status = True, 500
+    chat = OpenAICompatibleChat(settings.model_copy(update={"llm_backend": "openai", "llm_base_url": openai_server}))
+    assert json.loads(chat.complete_json(ASK, SCHEMA, 50).text)["antal"] == 2
+    kinds = [r["response_format"]["type"] for r in FakeOpenAIServer.requests]
+    assert kinds[-1] == "json_object" and set(kinds[:-1]) == {"json_schema"}  # the client retries a 500 once
 
 
 def test_the_server_streams_text_pieces(settings, openai_server):
