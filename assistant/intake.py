@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from assistant import audio
 from assistant.errors import InvalidInput
@@ -44,6 +45,32 @@ def _existing(db: Database, content_hash: str) -> Submission | None:
         return Submission(case_id=case.id, job_id=job.id, duplicate=True)
 
 
+def _new_case(
+    session: Session,
+    kind: SourceKind,
+    content_hash: str,
+    receipt: str,
+    context: CaseContext,
+    reporter_id: str | None,
+    **source: object,
+) -> Case:
+    """The case row every kind of submission starts with; only the receipt's hash is kept."""
+    case = Case(
+        source_kind=kind.value,
+        content_hash=content_hash,
+        receipt_hash=receipt_hash(receipt),
+        reporter_id=reporter_id,
+        sector=context.sector.value,
+        unit=context.unit,
+        event_date=context.event_date,
+        event_type=context.event_type,
+        **source,
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
 def submit_recording(
     db: Database, settings: Settings, path: Path, context: CaseContext, *, reporter_id: str | None = None
 ) -> Submission:
@@ -61,19 +88,9 @@ def submit_recording(
         os.replace(partial, target)
         receipt = new_receipt_code()
         with db.session() as session:
-            case = Case(
-                source_kind=SourceKind.audio.value,
-                content_hash=info.sha256,
-                receipt_hash=receipt_hash(receipt),
-                reporter_id=reporter_id,
-                sector=context.sector.value,
-                unit=context.unit,
-                event_date=context.event_date,
-                event_type=context.event_type,
-                keep_audio=context.keep_audio,
+            case = _new_case(
+                session, SourceKind.audio, info.sha256, receipt, context, reporter_id, keep_audio=context.keep_audio
             )
-            session.add(case)
-            session.flush()
             delete_after = utcnow() + dt.timedelta(days=settings.keep_audio_days) if context.keep_audio else None
             session.add(
                 AudioFile(
@@ -162,19 +179,7 @@ def _submit_segments(
         return found
     receipt = new_receipt_code()
     with db.session() as session:
-        case = Case(
-            source_kind=kind.value,
-            content_hash=digest,
-            receipt_hash=receipt_hash(receipt),
-            reporter_id=reporter_id,
-            sector=context.sector.value,
-            unit=context.unit,
-            event_date=context.event_date,
-            event_type=context.event_type,
-            guide_id=guide_id,
-        )
-        session.add(case)
-        session.flush()
+        case = _new_case(session, kind, digest, receipt, context, reporter_id, guide_id=guide_id)
         job = Job(
             case_id=case.id,
             stage="pseudonymisation",

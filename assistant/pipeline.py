@@ -135,30 +135,10 @@ def draft_step(db: Database, components: Components, job_id: str, progress: Stag
     with db.session() as session:
         job = session.get(Job, job_id)
         case = session.get(Case, case_id)
-        row = Draft(
-            case_id=case_id,
-            prompt_id=draft.prompt_id,
-            prompt_version=draft.prompt_version,
-            model_id=draft.model_id,
-            attempts=draft.attempts,
-            tokens_in=draft.tokens_in,
-            tokens_out=draft.tokens_out,
-            isbar=[s.model_dump(mode="json") for s in draft.isbar],
-        )
+        # Domain and table fields share names, so the validated draft maps straight onto the rows.
+        row = Draft(case_id=case_id, **draft.model_dump(mode="json", exclude={"learning_points"}))
         row.learning_points = [
-            LearningPoint(
-                case_id=case_id,
-                position=i,
-                title=lp.title,
-                what_happened=lp.what_happened,
-                contributing_factors=list(lp.contributing_factors),
-                what_went_well=list(lp.what_went_well),
-                suggested_actions=[a.model_dump(mode="json") for a in lp.suggested_actions],
-                category=lp.category,
-                severity=lp.severity.value,
-                safety_ii=lp.safety_ii,
-                evidence=[e.model_dump(mode="json") for e in lp.evidence],
-            )
+            LearningPoint(case_id=case_id, position=i, **lp.model_dump(mode="json"))
             for i, lp in enumerate(draft.learning_points)
         ]
         session.add(row)

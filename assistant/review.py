@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from assistant import audit
 from assistant.auth import Actor, Permission
-from assistant.cases import CaseView, load_case
+from assistant.cases import CaseView, LearningPointView, load_case
 from assistant.errors import InvalidInput, NotFound
 from assistant.indexing import LearningIndexLike, indexed_point
 from assistant.models import CaseStatus, Sector, Severity, SuggestedAction
@@ -89,13 +89,9 @@ class QueueItem(BaseModel):
 
 
 def _snapshot(point: LearningPoint) -> dict[str, Any]:
-    return {
-        "title": point.title, "what_happened": point.what_happened,
-        "contributing_factors": point.contributing_factors, "what_went_well": point.what_went_well,
-        "suggested_actions": point.suggested_actions, "category": point.category, "severity": point.severity,
-        "safety_ii": point.safety_ii, "status": point.status, "visibility": point.visibility,
-        "reject_reason": point.reject_reason, "decision_note": point.decision_note,
-    }
+    """What the audit log keeps as "before"/"after": everything a reviewer can change."""
+    view = LearningPointView.model_validate(point, from_attributes=True)
+    return view.model_dump(exclude={"id", "position", "evidence"})
 
 
 def review_queue(db: Database, actor: Actor, filters: QueueFilters | None = None) -> list[QueueItem]:

@@ -9,10 +9,10 @@ from assistant.auth import Actor, Permission
 from assistant.cases import load_case
 from assistant.errors import InvalidInput, NotFound
 from ui.context import AppContext, friendly_errors, t
-from ui.debrief_tab import date_box, parse_date, sector_choices
+from ui.debrief_tab import parse_date
+from ui.filters import case_filter_inputs
 from ui.labels import Labels
 from ui.render import case_html, message_html
-from ui.review_tab import category_choices
 from vectorstore.schema import SearchFilters
 
 
@@ -45,13 +45,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     runtime = ctx.runtime
     with gr.Accordion(t("ask.filters", "da"), open=False) as filters_box:
         with gr.Row():
-            sectors = labels.make(gr.Dropdown, "review.sectors", multiselect=True, value=[],
-                                  extra=lambda lang: {"choices": sector_choices(lang)})
-            unit = labels.make(gr.Textbox, "debrief.unit")
-            category = labels.make(gr.Dropdown, "review.category", value="",
-                                   extra=lambda lang: {"choices": category_choices(lang, blank=True)})
-            since = date_box(labels, "common.since")
-            until = date_box(labels, "common.until")
+            sectors, unit, category, since, until = case_filter_inputs(labels)
             went_well = labels.make(gr.Radio, "ask.went_well", value="all",
                                     extra=lambda lang: {"choices": went_well_choices(lang)})
     labels.register(filters_box, "ask.filters")

@@ -21,7 +21,8 @@ from assistant.review import (
 )
 from assistant.i18n import translate
 from ui.context import AppContext, friendly_errors, t
-from ui.debrief_tab import date_box, parse_date, sector_choices
+from ui.debrief_tab import parse_date
+from ui.filters import case_filter_inputs, category_choices
 from ui.labels import Labels
 from ui.render import case_html, category_label, message_html
 
@@ -31,12 +32,6 @@ QUEUE_COLUMNS = ("case_id", "status", "sector", "unit", "event_date", "event_typ
 def queue_headers(language: str) -> list[str]:
     return t("review.queue_headers", language).split("|")
 
-
-def category_choices(language: str, *, blank: bool = False) -> list[tuple[str, str]]:
-    from prompts import load_taxonomy
-
-    choices = [(c.label(language), c.id) for c in load_taxonomy()]
-    return [(t("common.all", language), "")] + choices if blank else choices
 
 
 def reason_choices(language: str) -> list[tuple[str, str]]:
@@ -51,13 +46,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     runtime = ctx.runtime
     with gr.Accordion(t("review.filters", "da"), open=False) as filters_box:
         with gr.Row():
-            sectors = labels.make(gr.Dropdown, "review.sectors", multiselect=True, value=[],
-                                  extra=lambda lang: {"choices": sector_choices(lang)})
-            unit = labels.make(gr.Textbox, "debrief.unit")
-            category = labels.make(gr.Dropdown, "review.category", value="",
-                                   extra=lambda lang: {"choices": category_choices(lang, blank=True)})
-            since = date_box(labels, "common.since")
-            until = date_box(labels, "common.until")
+            sectors, unit, category, since, until = case_filter_inputs(labels)
     labels.register(filters_box, "review.filters")
     refresh = labels.button("review.refresh")
     queue = labels.make(gr.Dataframe, "review.queue", interactive=False, wrap=True,
