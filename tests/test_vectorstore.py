@@ -226,6 +226,32 @@ def test_filters_combine(full_index: LearningIndex) -> None:
     assert sorted(hit_ids(full_index.search("fald", filters, k=10))) == ["lp-014", "lp-043"]
 
 
+FILTER_CASES = [
+    SearchFilters(sectors={"municipality"}),
+    SearchFilters(categories={"udstyr"}, visibility={"staff"}),
+    SearchFilters(units={"Akutmodtagelsen"}),
+    SearchFilters(since=dt.date(2025, 1, 1), until=dt.date(2025, 6, 30)),
+    SearchFilters(include_safety_ii=True, sectors={"hospital", "general_practice"}),
+    SearchFilters(visibility={"public"}),
+]
+
+
+@pytest.mark.parametrize("filters", FILTER_CASES, ids=lambda f: ",".join(sorted(f.model_dump(exclude_defaults=True))))
+def test_filtering_a_wider_unfiltered_search_finds_what_chromas_filter_finds(full_index, monkeypatch, filters):
+    """Filtered search first filters the nearest points itself (fast); Chroma's where-filter is the fallback."""
+    query, k = "medicin givet forkert ved overlevering", 4
+    wide = full_index.search(query, filters, k)  # the pool (100) holds all 44 points: filtered here
+    monkeypatch.setattr(full_index, "settings", full_index.settings.model_copy(update={"search_pool": 1}))
+    wheres, query_chroma = [], LearningIndex._query
+    monkeypatch.setattr(LearningIndex, "_query", staticmethod(
+        lambda collection, vector, n, where: wheres.append(where) or query_chroma(collection, vector, n, where)))
+    by_chroma = full_index.search(query, filters, k)  # a pool of k seldom has k matches: Chroma filters
+    assert wheres[-1] == filters.to_where()
+    assert hit_ids(wide) == hit_ids(by_chroma) and wide
+    assert [h.rank for h in wide] == list(range(1, len(wide) + 1))
+    assert all(filters.matches(h) for h in wide)
+
+
 # -- nothing similar ----------------------------------------------------------------------------------------
 
 

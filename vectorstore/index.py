@@ -162,10 +162,27 @@ class LearningIndex:
             return []
         collection = self._checked()
         vector = self.embedder.embed_queries([query.strip()])[0]
+        where = filters.to_where() if filters else None
+        if where is None:
+            return self._query(collection, vector, k, None)
+        # HNSW search stays fast at any size, while Chroma's filtered search scans every matching id. Points that
+        # pass the filter and are nearer than the k-th kept one are all inside the unfiltered pool, so the result
+        # is the same whenever k of the pool pass (or the pool is the whole collection).
+        size = collection.count()
+        pool = self._query(collection, vector, min(max(self.settings.search_pool, k), size), None)
+        kept = [hit for hit in pool if filters.matches(hit)][:k]
+        if len(kept) == k or len(pool) >= size:
+            return [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(kept, start=1)]
+        return self._query(collection, vector, k, where)
+
+    @staticmethod
+    def _query(collection: Any, vector: list[float], k: int, where: dict[str, Any] | None) -> list[Hit]:
+        if k < 1:
+            return []
         found = collection.query(
             query_embeddings=[vector],
             n_results=k,
-            where=filters.to_where() if filters else None,
+            where=where,
             include=["documents", "metadatas", "distances"],
         )
         return [
