@@ -204,6 +204,17 @@ def _refuses_json_schema(exc: Exception) -> bool:
     return status == 400 or (status in (422, 500) and ("json_schema" in text or "response_format" in text))
 
 
+def _cut_off_reply(completion: Any, seconds: float) -> ChatReply:
+    usage = completion.usage
+    return ChatReply(
+        text=completion.choices[0].message.content or "",
+        finish_reason="length",
+        tokens_in=usage.prompt_tokens if usage else 0,
+        tokens_out=usage.completion_tokens if usage else 0,
+        seconds=seconds,
+    )
+
+
 # -- scale-out: any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, Azure OpenAI) -----------------
 
 
@@ -264,10 +275,15 @@ class OpenAICompatibleChat:
             try:
                 message = self._client.invoke(lc_messages, response_format=fmt, **self._limit(max_tokens))
                 break
+            except openai.LengthFinishReasonError as exc:
+                # A cut-off answer is still an answer: drafting's validation sees "length" and retries, as it
+                # does with the embedded model (the client refuses to parse it when a response_format was set).
+                return _cut_off_reply(exc.completion, time.perf_counter() - started)
             except openai.APIStatusError as exc:
                 if not (self._json_schema_supported and _refuses_json_schema(exc)):
                     raise self._unavailable(exc) from exc
-                log.warning("%s refused json_schema output (%s); using json_object", self.model_id, exc)
+                first_line = (str(exc).splitlines() or [""])[0]
+                log.warning("%s refused json_schema output (%s); using json_object", self.model_id, first_line)
                 self._json_schema_supported = False
             except openai.APIError as exc:
                 raise self._unavailable(exc) from exc

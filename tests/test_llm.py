@@ -28,6 +28,7 @@ class FakeOpenAIServer(BaseHTTPRequestHandler):
 
     refuse_json_schema = False
     refusal_status = 400  # llama.cpp's server says it with 500
+    cut_off = False  # answer as if max_tokens ran out mid-JSON
     requests: list[dict] = []
 
     def log_message(self, *args):  # keep test output clean
@@ -52,9 +53,10 @@ class FakeOpenAIServer(BaseHTTPRequestHandler):
             self.wfile.write(b"data: [DONE]\n\n")
             return None
         content = json.dumps({"svar": "ja", "antal": 2})
+        content, finish = (content[:9], "length") if self.cut_off else (content, "stop")
         return self._json(200, {
             "id": "c1", "object": "chat.completion", "created": 0, "model": body["model"],
-            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
             "usage": {"prompt_tokens": 31, "completion_tokens": 9, "total_tokens": 40},
         })
 
@@ -72,6 +74,7 @@ def openai_server():
     FakeOpenAIServer.requests = []
     FakeOpenAIServer.refuse_json_schema = False
     FakeOpenAIServer.refusal_status = 400
+    FakeOpenAIServer.cut_off = False
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeOpenAIServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -160,6 +163,13 @@ def test_a_server_error_that_names_json_schema_also_means_use_json_object(settin
     assert json.loads(chat.complete_json(ASK, SCHEMA, 50).text)["antal"] == 2
     kinds = [r["response_format"]["type"] for r in FakeOpenAIServer.requests]
     assert kinds[-1] == "json_object" and set(kinds[:-1]) == {"json_schema"}  # the client retries a 500 once
+
+
+def test_an_answer_cut_off_by_the_token_limit_comes_back_as_such_for_validation_to_retry(settings, openai_server):
+    FakeOpenAIServer.cut_off = True
+    chat = OpenAICompatibleChat(settings.model_copy(update={"llm_backend": "openai", "llm_base_url": openai_server}))
+    reply = chat.complete_json(ASK, SCHEMA, 5)
+    assert (reply.text, reply.finish_reason, reply.tokens_out) == ('{"svar": ', "length", 9)
 
 
 def test_the_server_streams_text_pieces(settings, openai_server):
