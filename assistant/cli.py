@@ -389,9 +389,11 @@ def _register_optional_commands() -> None:
     """Commands from modules that may add their own (the app's ``serve`` and ``users``)."""
     from assistant.cli_app import register as register_app
     from assistant.cli_bench import register as register_bench
+    from assistant.cli_learning import register as register_learning
 
     register_app(app)
     register_bench(app)
+    register_learning(app)
 
 
 _register_optional_commands()

@@ -1,12 +1,15 @@
-"""Trends for the Overview screen: what we learn from, where, and how fast review keeps up.
+"""Trends for the Overview screen and ``debrief trends``: what we learn from, where, what went well beside what
+went wrong, and how fast review keeps up.
 
-Pure read-only queries over the record store; the UI only draws what these return.
-Learning points count from the newest draft of each case only (older drafts were superseded).
+Pure read-only queries over the record store; the UI only draws what these return, the CLI exports them.
+Learning points count from the newest draft of each case only (older drafts were superseded). A case counts in
+the month of its event date, else the month it was received.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import statistics
 
 import pandas as pd
@@ -21,6 +24,9 @@ OPEN_POINT_STATUSES = ("draft", "returned")
 OPEN_CASE_STATUSES = ("awaiting_review", "in_review")
 
 
+TABLES = ("by_category", "by_sector", "by_month", "by_unit", "by_outcome", "backlog", "decision_days")
+
+
 class Overview(BaseModel):
     """Counts and review speed for a period; the frames are ready for bar and line plots."""
 
@@ -29,12 +35,34 @@ class Overview(BaseModel):
     by_category: pd.DataFrame  # columns: category, status, points
     by_sector: pd.DataFrame  # columns: sector, cases
     by_month: pd.DataFrame  # columns: month (yyyy-mm), cases, approved_points
+    by_unit: pd.DataFrame  # columns: unit, sector, cases (most cases first)
+    by_outcome: pd.DataFrame  # columns: month, outcome (went_well | went_wrong), points — approved points only
+    backlog: pd.DataFrame  # columns: month, open_points — points awaiting a decision, by the case's month
+    decision_days: pd.DataFrame  # columns: month (of the decision), decisions, median_days
     cases_total: int
     cases_awaiting_review: int
     points_awaiting_decision: int
     points_approved: int
     points_rejected: int
     median_days_to_decision: float | None
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every frame by name, for export."""
+        return {name: getattr(self, name) for name in TABLES}
+
+    def summary(self) -> dict[str, int | float | None]:
+        """The headline numbers."""
+        return self.model_dump(exclude=set(TABLES))
+
+    def to_json(self) -> str:
+        """Headline numbers and every table as records (``debrief trends --format json``)."""
+        tables = {name: json.loads(frame.to_json(orient="records", force_ascii=False))
+                  for name, frame in self.tables().items()}
+        return json.dumps({"summary": self.summary(), "tables": tables}, ensure_ascii=False, indent=2)
+
+
+def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _month(day: dt.datetime | dt.date | None) -> str | None:
@@ -53,18 +81,20 @@ def overview(db: Database, actor: Actor, *, since: dt.date | None = None, until:
         cases = session.scalars(query).all()
         case_rows, point_rows = [], []
         for case in cases:
-            case_rows.append({"sector": case.sector, "month": _month(case.event_date or case.created_at),
-                              "status": case.status})
+            case_rows.append({"sector": case.sector, "unit": case.unit or "–",
+                              "month": _month(case.event_date or case.created_at), "status": case.status})
             points: list[LearningPoint] = case.drafts[-1].learning_points if case.drafts else []
             for point in points:
+                decided = point.decided_at and point.status in ("approved", "rejected")
                 point_rows.append({
-                    "category": point.category, "status": point.status,
+                    "category": point.category, "status": point.status, "safety_ii": bool(point.safety_ii),
                     "month": _month(case.event_date or case.created_at),
-                    "days": ((point.decided_at - point.created_at).total_seconds() / 86400
-                             if point.decided_at and point.status in ("approved", "rejected") else None),
+                    "decided_month": _month(point.decided_at) if decided else None,
+                    "days": (point.decided_at - point.created_at).total_seconds() / 86400 if decided else None,
                 })
-    cases_df = pd.DataFrame(case_rows, columns=["sector", "month", "status"])
-    points_df = pd.DataFrame(point_rows, columns=["category", "status", "month", "days"])
+    cases_df = pd.DataFrame(case_rows, columns=["sector", "unit", "month", "status"])
+    points_df = pd.DataFrame(point_rows, columns=["category", "status", "safety_ii", "month", "decided_month",
+                                                  "days"])
     by_category = (points_df.groupby(["category", "status"]).size().reset_index(name="points")
                    if len(points_df) else pd.DataFrame({"category": [], "status": [], "points": []}))
     by_sector = (cases_df.groupby("sector").size().reset_index(name="cases")
@@ -80,6 +110,10 @@ def overview(db: Database, actor: Actor, *, since: dt.date | None = None, until:
         by_category=by_category,
         by_sector=by_sector,
         by_month=by_month,
+        by_unit=_by_unit(cases_df),
+        by_outcome=_by_outcome(points_df),
+        backlog=_backlog(points_df),
+        decision_days=_decision_days(points_df),
         cases_total=len(cases_df),
         cases_awaiting_review=int(cases_df["status"].isin(OPEN_CASE_STATUSES).sum()),
         points_awaiting_decision=int(points_df["status"].isin(OPEN_POINT_STATUSES).sum()),
@@ -87,3 +121,31 @@ def overview(db: Database, actor: Actor, *, since: dt.date | None = None, until:
         points_rejected=int((points_df["status"] == "rejected").sum()),
         median_days_to_decision=round(statistics.median(days), 2) if days else None,
     )
+
+
+def _by_unit(cases: pd.DataFrame) -> pd.DataFrame:
+    if not len(cases):
+        return _frame([], ["unit", "sector", "cases"])
+    counted = cases.groupby(["unit", "sector"]).size().reset_index(name="cases")
+    return counted.sort_values(["cases", "unit"], ascending=[False, True], ignore_index=True)
+
+
+def _by_outcome(points: pd.DataFrame) -> pd.DataFrame:
+    """Approved points per month: mainly what went well (Safety-II) beside what went wrong."""
+    approved = points[points.status == "approved"]
+    rows = [{"month": month, "outcome": "went_well" if well else "went_wrong", "points": int(count)}
+            for (month, well), count in approved.groupby(["month", "safety_ii"]).size().items()]
+    return _frame(rows, ["month", "outcome", "points"]).sort_values(["month", "outcome"], ignore_index=True)
+
+
+def _backlog(points: pd.DataFrame) -> pd.DataFrame:
+    waiting = points[points.status.isin(OPEN_POINT_STATUSES)]
+    rows = [{"month": month, "open_points": int(count)} for month, count in waiting.groupby("month").size().items()]
+    return _frame(rows, ["month", "open_points"])
+
+
+def _decision_days(points: pd.DataFrame) -> pd.DataFrame:
+    decided = points[points.decided_month.notna()]
+    rows = [{"month": month, "decisions": len(group), "median_days": round(float(group["days"].median()), 2)}
+            for month, group in decided.groupby("decided_month")]
+    return _frame(rows, ["month", "decisions", "median_days"])

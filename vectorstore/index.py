@@ -154,6 +154,13 @@ class LearningIndex:
                  for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])}
         return [found[pid] for pid in ids if pid in found]
 
+    def stored_vectors(self, ids: Sequence[str]) -> dict[str, tuple[str, list[float]]]:
+        """Document and vector of each indexed id (missing ids left out), so other analyses need not re-embed."""
+        if not ids:
+            return {}
+        got = self._checked().get(ids=list(dict.fromkeys(ids)), include=["documents", "embeddings"])
+        return {pid: (doc, list(vec)) for pid, doc, vec in zip(got["ids"], got["documents"], got["embeddings"])}
+
     def search(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> list[Hit]:
         """The ``k`` points most like ``query`` that pass ``filters``, best first, scored by cosine similarity."""
         if not query or not query.strip():

@@ -270,3 +270,25 @@ class AnswerRating(Base):
     cited_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
     helpful: Mapped[bool] = mapped_column(Boolean)
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class ActionFollowUp(Base):
+    """Follow-up of one suggested action on an approved learning point (PDSA): who (a role), by when, how far."""
+
+    __tablename__ = "action_follow_ups"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    learning_point_id: Mapped[str] = mapped_column(ForeignKey("learning_points.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(Text)
+    measure: Mapped[str] = mapped_column(Text, default="")
+    owner_role: Mapped[str] = mapped_column(String(120), default="")
+    due_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="planned")
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(120), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+    __table_args__ = (Index("ix_action_follow_ups_status_due", "status", "due_date"),)
