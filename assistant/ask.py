@@ -69,7 +69,10 @@ def similar_cases(index, actor: Actor, query: str, filters: SearchFilters | None
 def _render_points(hits: list[Hit]) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
-        blocks.append(f"[{n}] ({hit.category}, {hit.sector}) {hit.text}")
+        # Angle brackets become look-alikes, as in drafting: stored text can neither close <data> early nor
+        # spell a chat-template token such as <|im_start|>.
+        text = hit.text.replace("<", "‹").replace(">", "›")
+        blocks.append(f"[{n}] ({hit.category}, {hit.sector}) {text}")
     return "\n\n".join(blocks)
 
 

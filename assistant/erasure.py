@@ -3,6 +3,11 @@ and index entries go; the audit log keeps that decisions and the erasure happene
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+
+from sqlalchemy import text
+
 from assistant import audit
 from assistant.auth import Actor, Permission
 from assistant.errors import NotFound
@@ -10,6 +15,8 @@ from assistant.indexing import LearningIndexLike
 from assistant.settings import Settings
 from assistant.store import Database
 from assistant.store.tables import Case
+
+log = logging.getLogger(__name__)
 
 
 def erase_case(db: Database, index: LearningIndexLike, settings: Settings, actor: Actor, case_id: str,
@@ -20,6 +27,9 @@ def erase_case(db: Database, index: LearningIndexLike, settings: Settings, actor
         case = session.get(Case, case_id)
         if case is None:
             raise NotFound("record.not_found", what=f"Sag {case_id}")
+        if db.is_sqlite:
+            # Deleted rows are overwritten with zeros, not just unlinked (some SQLite builds keep the bytes).
+            session.execute(text("PRAGMA secure_delete = ON"))
         stored_audio = [settings.audio_dir / a.stored_name for a in case.audio]
         index.delete_case(case_id)
         audit.redact_case(session, case_id)
@@ -28,3 +38,21 @@ def erase_case(db: Database, index: LearningIndexLike, settings: Settings, actor
                      after={"reason": reason})
     for path in stored_audio:
         path.unlink(missing_ok=True)
+    _scrub_files(db, settings)
+
+
+def _scrub_files(db: Database, settings: Settings) -> None:
+    """Erased rows must not survive in the files either: SQLite's write-ahead log still holds the pages as they
+    were before the erasure, and the embedded Chroma file keeps deleted documents in its free pages."""
+    if db.is_sqlite:
+        with db.engine.connect() as connection:
+            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    chroma_file = settings.chroma_path / "chroma.sqlite3"
+    if settings.chroma_url is None and chroma_file.is_file():
+        connection = sqlite3.connect(chroma_file, timeout=30, isolation_level=None)
+        try:
+            connection.execute("VACUUM")
+        except sqlite3.Error as error:  # busy for longer than the timeout: the next erasure vacuums again
+            log.warning("could not compact the index file after an erasure: %s", error)
+        finally:
+            connection.close()

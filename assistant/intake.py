@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant import audio
@@ -75,7 +76,7 @@ def submit_recording(
     db: Database, settings: Settings, path: Path, context: CaseContext, *, reporter_id: str | None = None
 ) -> Submission:
     """Validate a recording, keep it under a generated name, and queue it. Duplicates return the existing case."""
-    info = audio.probe(Path(path), settings)  # raises InvalidAudio before anything is stored
+    info = audio.validate_recording(Path(path), settings)  # InvalidAudio (also for silence) before anything is stored
     found = _existing(db, info.sha256)
     if found:
         return found
@@ -106,9 +107,11 @@ def submit_recording(
             session.add(job)
             session.flush()
             return Submission(case_id=case.id, job_id=job.id, receipt_code=receipt)
-    except BaseException:
+    except BaseException as error:
         partial.unlink(missing_ok=True)
         target.unlink(missing_ok=True)
+        if isinstance(error, IntegrityError) and (found := _existing(db, info.sha256)):
+            return found  # the same recording handed in twice at once (a double click): the other one won
         raise
 
 
@@ -178,13 +181,18 @@ def _submit_segments(
     if found:
         return found
     receipt = new_receipt_code()
-    with db.session() as session:
-        case = _new_case(session, kind, digest, receipt, context, reporter_id, guide_id=guide_id)
-        job = Job(
-            case_id=case.id,
-            stage="pseudonymisation",
-            pending_segments=[s.model_dump(mode="json") for s in segments],
-        )
-        session.add(job)
-        session.flush()
-        return Submission(case_id=case.id, job_id=job.id, receipt_code=receipt)
+    try:
+        with db.session() as session:
+            case = _new_case(session, kind, digest, receipt, context, reporter_id, guide_id=guide_id)
+            job = Job(
+                case_id=case.id,
+                stage="pseudonymisation",
+                pending_segments=[s.model_dump(mode="json") for s in segments],
+            )
+            session.add(job)
+            session.flush()
+            return Submission(case_id=case.id, job_id=job.id, receipt_code=receipt)
+    except IntegrityError:
+        if found := _existing(db, digest):
+            return found  # the same notes handed in twice at once (a double click): the other one won
+        raise

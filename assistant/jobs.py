@@ -13,17 +13,19 @@ import os
 import socket
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable
 
 from sqlalchemy import select, update
 
 from assistant.components import Components
+from assistant.disk_full import is_disk_full, storage_full
 from assistant.errors import DebriefError, InvalidInput, NotFound
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
-from assistant.pipeline import draft_step, transcribe_step
+from assistant.pipeline import draft_step, purge_expired_audio, transcribe_step
 from assistant.store import Database
-from assistant.store.tables import Case, Job, utcnow
+from assistant.store.tables import AudioFile, Case, Job, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -146,7 +148,13 @@ def run_job(
 ) -> JobProgress:
     """Claim (unless ``claimed``) and run one job to its end or to a recorded failure. Safe to repeat after a crash."""
     owner = owner or worker_id()
-    if not claimed and not claim_job(db, job_id, owner, lease_seconds):
+    try:
+        if not claimed and not claim_job(db, job_id, owner, lease_seconds):
+            return job_progress(db, job_id)
+    except Exception as error:
+        if not is_disk_full(error):
+            raise
+        log.error("job %s not started: the disk is full", job_id)  # it stays queued for when there is room
         return job_progress(db, job_id)
     reporter = _Reporter(db, job_id, owner, lease_seconds, progress)
     stop = threading.Event()
@@ -154,6 +162,8 @@ def run_job(
         target=_heartbeat, args=(db, job_id, owner, lease_seconds, stop), daemon=True, name=f"lease-{job_id[:6]}"
     )
     heartbeat.start()
+    language = components.settings.ui_language
+    stage = Stage.decoding
     try:
         stage = job_progress(db, job_id).stage
         if stage in (Stage.decoding, Stage.transcription, Stage.pseudonymisation):
@@ -162,14 +172,38 @@ def run_job(
         if stage == Stage.drafting:
             draft_step(db, components, job_id, reporter)
     except DebriefError as error:
-        _fail(db, job_id, error.key, error.message(components.settings.ui_language), permanent=isinstance(error, InvalidInput))
+        _record_failure(db, job_id, error.key, error.message(language), permanent=isinstance(error, InvalidInput),
+                        settings=components.settings)
     except Exception as error:  # noqa: BLE001 - a job must end recorded, whatever broke
-        log.exception("job %s failed", job_id)
-        _fail(db, job_id, "error.unexpected", f"{type(error).__name__}: {error}"[:500], permanent=False)
+        if is_disk_full(error):
+            full = storage_full()
+            log.error("job %s stopped at %s: the disk is full", job_id, stage.value)
+            _record_failure(db, job_id, full.key, full.message(language), permanent=False,
+                            settings=components.settings)
+        else:
+            _log_unexpected(job_id, stage, error)
+            _record_failure(db, job_id, "error.unexpected", f"{type(error).__name__}: {error}"[:500],
+                            permanent=False, settings=components.settings)
     finally:
         stop.set()
         heartbeat.join(timeout=5)
     return job_progress(db, job_id)
+
+
+def _log_unexpected(job_id: str, stage: Stage, error: Exception) -> None:
+    """Where it broke, without what it said: exception messages can quote the transcript (pydantic, parsers),
+    and logs must hold no transcript text by default. The message itself is kept with the job; DEBUG logs all."""
+    where = "".join(traceback.format_tb(error.__traceback__)[-3:])
+    log.error("job %s failed at %s with %s\n%s", job_id, stage.value, type(error).__name__, where.rstrip())
+    log.debug("job %s failure in full", job_id, exc_info=error)
+
+
+def _record_failure(db: Database, job_id: str, key: str, message: str, *, permanent: bool, settings) -> None:
+    try:
+        _fail(db, job_id, key, message, permanent=permanent, settings=settings)
+    except Exception as error:  # noqa: BLE001 - e.g. the disk is still full: the lease runs out, the job runs again
+        log.error("job %s: its failure could not be recorded (%s); it stays leased until the lease ends",
+                  job_id, "disk full" if is_disk_full(error) else type(error).__name__)
 
 
 def _heartbeat(db: Database, job_id: str, owner: str, lease_seconds: int, stop: threading.Event) -> None:
@@ -180,7 +214,7 @@ def _heartbeat(db: Database, job_id: str, owner: str, lease_seconds: int, stop: 
             log.warning("lease renewal failed for job %s", job_id)
 
 
-def _fail(db: Database, job_id: str, key: str, message: str, *, permanent: bool) -> None:
+def _fail(db: Database, job_id: str, key: str, message: str, *, permanent: bool, settings=None) -> None:
     with db.session() as session:
         job = session.get(Job, job_id)
         job.status = JobStatus.failed.value
@@ -189,11 +223,17 @@ def _fail(db: Database, job_id: str, key: str, message: str, *, permanent: bool)
         job.lease_owner = None
         job.lease_expires_at = None
         job.finished_at = utcnow()
-        if permanent:
-            # Bad input will not get better by retrying: drop what waits, so no raw text lingers.
-            job.pending_segments = None
         case = session.get(Case, job.case_id)
         case.status = CaseStatus.failed.value
+        if permanent:
+            # Bad input will not get better by retrying: drop what waits, so no raw text lingers, and let the
+            # recording go as it would after a transcript (at once, or after keep_audio_days with consent).
+            job.pending_segments = None
+            for row in case.audio:
+                if row.deleted_at is None and row.delete_after is None and not case.keep_audio:
+                    row.delete_after = utcnow()
+    if permanent and settings is not None:
+        purge_expired_audio(db, settings)
 
 
 def retry_job(db: Database, job_id: str) -> JobProgress:
@@ -204,11 +244,25 @@ def retry_job(db: Database, job_id: str) -> JobProgress:
             raise NotFound("record.not_found", what=f"Job {job_id}")
         if job.status != JobStatus.failed.value:
             raise InvalidInput("job.not_retryable", status=job.status)
+        if _input_gone(session, job):
+            raise InvalidInput("job.input_gone")
         job.status = JobStatus.queued.value
         job.error = job.error_key = None
         job.finished_at = None
         session.get(Case, job.case_id).status = CaseStatus.processing.value
     return job_progress(db, job_id)
+
+
+def _input_gone(session, job: Job) -> bool:
+    """A job before its transcript needs its recording or typed notes; after a refusal they may be gone."""
+    if Stage(job.stage) not in (Stage.decoding, Stage.transcription, Stage.pseudonymisation):
+        return False
+    if job.pending_segments is not None:
+        return False
+    live_audio = session.scalar(
+        select(AudioFile.id).where(AudioFile.case_id == job.case_id, AudioFile.deleted_at.is_(None))
+    )
+    return live_audio is None
 
 
 class Worker:
@@ -251,7 +305,10 @@ class Worker:
         while not self._stop.is_set():
             try:
                 self.run_pending()
-            except Exception:  # noqa: BLE001 - the worker must outlive one bad job
-                log.exception("worker loop error")
+            except Exception as error:  # noqa: BLE001 - the worker must outlive one bad job
+                if is_disk_full(error):
+                    log.error("worker waiting: the disk is full")
+                else:
+                    log.exception("worker loop error")
             self._wake.wait(self.poll_seconds)
             self._wake.clear()

@@ -9,6 +9,7 @@ which is all the context enhancer needs. Nothing here touches the network.
 from __future__ import annotations
 
 import calendar
+import logging
 import re
 import shutil
 import tempfile
@@ -28,6 +29,9 @@ from spacy.lang.da.stop_words import STOP_WORDS
 
 from assistant.models import PseudonymEntity
 from assistant.settings import Settings, get_settings
+
+# Presidio logs the text of each match at DEBUG: personal data must stay out of logs at any log level.
+logging.getLogger("presidio-analyzer").setLevel(logging.INFO)
 
 ENTITY_TYPES = ("PERSON", "CPR", "TELEFON", "EMAIL", "ADRESSE")
 LANGUAGE = "da"

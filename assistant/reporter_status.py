@@ -10,7 +10,7 @@ from sqlalchemy import select
 from assistant.auth import Actor
 from assistant.errors import NotAllowed, NotFound
 from assistant.models import JobProgress
-from assistant.receipts import receipt_hash
+from assistant.receipts import LookupLimiter, receipt_hash
 from assistant.store import Database
 from assistant.store.tables import Case
 
@@ -61,8 +61,14 @@ def _status(db: Database, case: Case) -> ReporterStatus:
     )
 
 
-def status_by_receipt(db: Database, code: str) -> ReporterStatus:
-    """The case behind a receipt code; NotFound for any wrong code (no hint whether it was close)."""
+def status_by_receipt(db: Database, code: str, *, client: str | None = None,
+                      limiter: LookupLimiter | None = None) -> ReporterStatus:
+    """The case behind a receipt code; NotFound for any wrong code (no hint whether it was close).
+
+    With a ``limiter``, each ``client`` gets only so many lookups a minute (right or wrong code alike).
+    """
+    if limiter is not None:
+        limiter.check(client or "unknown")
     with db.session() as session:
         case = session.scalar(select(Case).where(Case.receipt_hash == receipt_hash(code)))
         if case is None:

@@ -91,7 +91,10 @@ class Settings(BaseSettings):
 
     # People and UI
     ui_language: Literal["da", "en"] = "da"
-    session_hours: int = 12
+    session_hours: int = Field(12, ge=1, description="A login lasts this long, then the user logs in again.")
+    receipt_lookups_per_minute: int = Field(
+        10, ge=1, description="Receipt-code lookups one client (address) may make per minute; more are refused."
+    )
     host: str = "127.0.0.1"
     port: int = 7860
 

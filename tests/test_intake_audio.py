@@ -68,15 +68,12 @@ def test_a_recording_over_the_length_limit_is_refused(db, settings, tmp_path):
     assert nothing_stored(db, settings)
 
 
-def test_a_silent_recording_fails_with_no_speech_and_no_draft(db, settings, tmp_path, monkeypatch):
-    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
-    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
-                            chat_=FakeChat())
-    submission = submit_recording(db, settings, audio_factory.silence(tmp_path / "stille.wav", 3.0), CaseContext())
-    result = run_job(db, components, submission.job_id)
-    assert result.status == JobStatus.failed and result.error_key == "audio.silent"
-    assert components.transcriber_.calls == 0
-    assert load_case(db, submission.case_id).learning_points == []
+def test_a_silent_recording_is_refused_at_intake_and_nothing_is_stored(db, settings, tmp_path):
+    # The message says "Intet er gemt", so silence is caught before a case, a job or a file exists.
+    with pytest.raises(InvalidAudio) as error:
+        submit_recording(db, settings, audio_factory.silence(tmp_path / "stille.wav", 3.0), CaseContext())
+    assert error.value.key == "audio.silent"
+    assert nothing_stored(db, settings)
 
 
 def test_the_same_recording_twice_is_one_case(db, settings, tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import json
 from pathlib import Path
 
@@ -193,3 +195,12 @@ def test_dataset_file_is_valid_json_lines():
     for line in DATASET.read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
         assert set(record) == {"text", "entities", "synthetic"}
+
+
+def test_personal_data_stays_out_of_the_logs_even_at_debug_level(pseudonymiser, caplog):
+    with caplog.at_level(logging.DEBUG):
+        out = pseudonymiser.pseudonymise("Karen Holm, CPR 010190-1234, ring 22 33 44 55 eller karen@example.dk.")
+    assert "010190-1234" not in out.text
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for value in ("010190-1234", "22 33 44 55", "karen@example.dk", "Karen Holm"):
+        assert value not in logged

@@ -104,17 +104,31 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
 
     common = {"max_file_size": settings.max_upload_bytes, "ssr_mode": False, "css": CSS, "footer_links": [],
               "theme": theme()}
-    # The open part first: a mount at "/" would otherwise swallow "/public".
-    app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **common)
+    # The open part first: a mount at "/" would otherwise swallow "/public". It has no upload field, and
+    # Gradio's upload route would otherwise store anyone's files (up to max_upload_bytes each): allow none.
+    app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": 0}))
     app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=t("app.login_message", "da"), **common)
+    _mounted_gradio(app, main).tokens = ctx.sessions  # logins end after settings.session_hours
     return app, ctx
+
+
+def _mounted_gradio(app: FastAPI, blocks: gr.Blocks):
+    """The Gradio server app serving ``blocks`` inside ``app`` (it keeps the login tokens)."""
+    for route in app.routes:
+        served = getattr(route, "app", None)
+        if served is not None and getattr(served, "blocks", None) is blocks:
+            return served
+    raise RuntimeError("the logged-in app is not mounted")
 
 
 def serve(settings: Settings) -> None:
     """``debrief serve``: start the worker and the web app on settings.host:settings.port."""
     import uvicorn
 
+    from assistant.recovery import recover_index
+
     runtime = Runtime.create(settings)
+    recover_index(runtime.db, runtime.index)  # a crash mid-approval may have left the index one step ahead
     runtime.start_worker()
     app, _ = create_app(runtime)
     try:

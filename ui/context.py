@@ -15,8 +15,10 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.auth import PUBLIC, Actor, actor_by_id, authenticate
+from assistant.disk_full import is_disk_full, storage_full
 from assistant.errors import DebriefError
 from assistant.i18n import LANGUAGES, translate
+from assistant.receipts import LookupLimiter
 from assistant.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,68 @@ def language_of(value: str | None) -> str:
     return value if value in LANGUAGES else "da"
 
 
+class SessionTokens(dict):
+    """Gradio's login tokens (token → user name), each valid for ``max_age_seconds`` after its login.
+
+    Gradio keeps tokens in a plain dict for the life of the process; this dict forgets expired ones on every
+    look-up, so an old cookie gets the login page instead of the app.
+    """
+
+    def __init__(self, max_age_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        super().__init__()
+        self.max_age_seconds = max_age_seconds
+        self.clock = clock
+        self._issued: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _expire(self) -> None:
+        now = self.clock()
+        with self._lock:
+            for token in [t for t, at in self._issued.items() if now - at >= self.max_age_seconds]:
+                self._issued.pop(token, None)
+                super().pop(token, None)
+
+    def __setitem__(self, token: str, user: str) -> None:
+        with self._lock:
+            self._issued[token] = self.clock()
+            super().__setitem__(token, user)
+
+    def __delitem__(self, token: str) -> None:
+        with self._lock:
+            self._issued.pop(token, None)
+            super().__delitem__(token)
+
+    def __getitem__(self, token: str) -> str:
+        self._expire()
+        return super().__getitem__(token)
+
+    def get(self, token, default=None):
+        self._expire()
+        return super().get(token, default)
+
+    def __contains__(self, token) -> bool:
+        self._expire()
+        return super().__contains__(token)
+
+    def keys(self):
+        self._expire()
+        return super().keys()
+
+    def __iter__(self):
+        self._expire()
+        return super().__iter__()
+
+    def __len__(self) -> int:
+        self._expire()
+        return super().__len__()
+
+
+def client_of(request: gr.Request | None) -> str:
+    """The caller's address (what receipt lookups are counted by); behind a proxy, the proxy's."""
+    client = getattr(request, "client", None) if request is not None else None
+    return getattr(client, "host", None) or "unknown"
+
+
 @dataclass
 class AppContext:
     """Shared by the tabs of one app; the acting user always comes from Gradio's login cookie, never a field."""
@@ -41,6 +105,13 @@ class AppContext:
     _user_ids: dict[str, str] = field(default_factory=dict)
     _failures: dict[str, list[float]] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    sessions: SessionTokens | None = None
+    receipt_limiter: LookupLimiter | None = None
+
+    def __post_init__(self) -> None:
+        settings = self.runtime.settings
+        self.sessions = self.sessions or SessionTokens(settings.session_hours * 3600)
+        self.receipt_limiter = self.receipt_limiter or LookupLimiter(settings.receipt_lookups_per_minute)
 
     def login(self, username: str, password: str) -> bool:
         """Gradio's ``auth`` callback: checks the local account and remembers which user the name is.
@@ -92,6 +163,9 @@ def friendly_errors(function: Callable) -> Callable:
         if isinstance(error, ValidationError):
             reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
             return gr.Error(translate("input.invalid", lang, reason=reason), print_exception=False)
+        if is_disk_full(error):
+            log.error("the disk is full: %s refused", getattr(function, "__name__", "an action"))
+            return gr.Error(storage_full().message(lang), print_exception=False)
         log.exception("unexpected error in the app")
         return gr.Error(translate("error.unexpected", lang))
 

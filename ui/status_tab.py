@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from assistant.reporter_status import my_cases, status_by_receipt
-from ui.context import AppContext, friendly_errors, t
+from ui.context import AppContext, client_of, friendly_errors, t
 from ui.labels import Labels
 from ui.render import status_html
 
@@ -19,8 +19,10 @@ def build_receipt_lookup(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> 
     result = gr.HTML()
 
     @friendly_errors
-    def by_receipt(language, code_value):
-        return status_html(status_by_receipt(ctx.runtime.db, (code_value or "").strip()), language)
+    def by_receipt(language, code_value, request: gr.Request):
+        found = status_by_receipt(ctx.runtime.db, (code_value or "").strip(), client=client_of(request),
+                                  limiter=ctx.receipt_limiter)
+        return status_html(found, language)
 
     look_up.click(by_receipt, [lang, code], result, api_name="status_by_receipt")
     code.submit(by_receipt, [lang, code], result, api_visibility="private")

@@ -43,6 +43,12 @@ def _score(distance: float) -> float:
     return min(1.0, max(0.0, 1.0 - float(distance)))
 
 
+# Chroma keeps each write's document in its log (embeddings_queue) until the HNSW segment syncs, by default 1,000
+# writes later, so an erased case's text would linger there. Syncing on every write purges the log at once; bulk
+# upserts keep their speed and a single approval costs ~34 ms instead of ~8 ms at 30k points (measured).
+_WRITE_THROUGH = {"batch_size": 1, "sync_threshold": 1}
+
+
 class LearningIndex:
     """Filtered similarity search over approved learning points, with writes by id that are safe to repeat."""
 
@@ -61,9 +67,12 @@ class LearningIndex:
             collection = self._client.get_or_create_collection(
                 name=self.settings.chroma_collection,
                 embedding_function=self._embedding_function,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", **_WRITE_THROUGH}},
                 metadata={_EMBEDDING_KEY: self.embedder.model_id},
             )
+            hnsw = (collection.configuration or {}).get("hnsw") or {}
+            if any(hnsw.get(key) != value for key, value in _WRITE_THROUGH.items()):
+                collection.modify(configuration={"hnsw": _WRITE_THROUGH})  # collections made before this setting
         except Exception as error:  # noqa: BLE001
             raise ModelUnavailable("index.unavailable", reason=str(error)) from error
         return collection

@@ -18,7 +18,10 @@ PARTS: dict[str, str] = {
     "index": "assistant.bench.index:run",
     "memory": "assistant.bench.memory:run",
     "chat": "assistant.bench.chat:run",
+    "load": "assistant.bench.load:run",
 }
+# The load part starts the whole app and queues every draft and answer behind one LLM: run it on request only.
+DEFAULT_PARTS = [name for name in PARTS if name != "load"]
 
 
 def _load(target: str) -> Callable[[Settings, bool, int], PartResult]:
@@ -28,7 +31,8 @@ def _load(target: str) -> Callable[[Settings, bool, int], PartResult]:
 
 def run_bench(settings: Settings, quick: bool, only: list[str] | None, repetitions: int | None,
               command: str, on_part: Callable[[PartResult], None] | None = None) -> BenchResult:
-    """Every selected part (default all), with ``repetitions`` (default 1 quick, 3 full) after one warm-up."""
+    """Every selected part (default all but ``load``), ``repetitions`` times (default 1 quick, 3 full) after a
+    warm-up."""
     unknown = set(only or []) - set(PARTS)
     if unknown:
         raise ValueError(f"unknown benchmark part(s): {', '.join(sorted(unknown))}; choose from {', '.join(PARTS)}")
@@ -36,7 +40,7 @@ def run_bench(settings: Settings, quick: bool, only: list[str] | None, repetitio
     result = BenchResult(command=command, quick=quick, machine=machine(),
                          started_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     started = time.perf_counter()
-    for name in only or list(PARTS):
+    for name in only or DEFAULT_PARTS:
         try:
             part = _load(PARTS[name])(settings, quick, reps)
         except Exception as exc:  # one broken part must not hide the others' numbers

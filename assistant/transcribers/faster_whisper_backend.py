@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -79,6 +81,7 @@ class FasterWhisperTranscriber:
             detected = detected or info.language
             recorded = offset + length
             collector.report(recorded)
+            release_freed_memory()
         collector.report(collector.duration)
         return Transcript(
             segments=collector.segments,
@@ -95,6 +98,26 @@ class FasterWhisperTranscriber:
             if key not in _models:
                 _models[key] = _load(s)
             return _models[key]
+
+
+def _malloc_trim():
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):  # not glibc (macOS, musl): nothing to call
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def release_freed_memory() -> None:
+    """Hand memory freed by the last chunk back to the OS (glibc keeps it per thread otherwise).
+
+    Without this, a 60-minute recording ended ~100 MB higher than a 10-minute one although every chunk frees what
+    it used: the speech-detection and decoder threads each keep their own malloc arena.
+    """
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
 
 
 def _load(settings: Settings) -> WhisperModel:

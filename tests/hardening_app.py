@@ -1,0 +1,102 @@
+"""The whole web app on a loopback port for the hardening tests, with small fakes for speech and drafting and
+a chat model that cites what it was given (orchestration under load and roles; real models have their own tests).
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from gradio_client import Client
+
+from assistant import pipeline
+from assistant.auth import Role, add_user
+from assistant.components import Components
+from assistant.runtime import Runtime
+from assistant.settings import Settings
+from tests.fakes import FakePseudonymiser, FakeTranscriber, fake_draft
+from tests.servers import free_port
+
+PASSWORD = "korrekt-hest-batteri"
+USERS = {"rita": Role.reporter, "rolf": Role.reporter, "lars": Role.learning_agent, "sofie": Role.staff,
+         "frida": Role.facilitator, "adam": Role.admin}
+
+
+class CitingChat:
+    """Answers every question by citing the first point it was given, in pieces, like a streaming model."""
+
+    model_id = "citing-fake"
+
+    def __init__(self, delay: float = 0.0):
+        self.delay = delay
+        self.calls = 0
+        self._lock = threading.Lock()
+
+    def stream(self, messages, max_tokens):
+        with self._lock:
+            self.calls += 1
+        first = re.search(r"^\[1\] \([^)]*\) (.+)$", messages[-1].content, re.M)
+        answer = f"Andre har lært dette: {first.group(1)[:80] if first else 'intet'} [1]. "
+        for start in range(0, len(answer), 12):
+            if self.delay:
+                time.sleep(self.delay)
+            yield answer[start:start + 12]
+
+
+@dataclass
+class RunningApp:
+    url: str
+    runtime: Runtime
+    context: object  # ui.context.AppContext
+
+    def client(self, user: str | None = None) -> Client:
+        """A logged-in client for ``user``; without one, an anonymous client of the open part."""
+        if user is None:
+            return Client(self.url + "/public/", verbose=False)
+        return Client(self.url + "/", auth=(user, PASSWORD), verbose=False)
+
+
+@contextmanager
+def serve_app(data_dir: Path, chat=None, **settings_changes) -> Iterator[RunningApp]:
+    """Start the app (both parts, the worker) with the fakes; stop it afterwards. Drafting is the fake one."""
+    from ui.app import create_app
+
+    original_draft = pipeline.draft_case
+    pipeline.draft_case = fake_draft
+    settings = Settings(data_dir=data_dir, cpu_threads=2, **settings_changes)
+    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
+                            chat_=chat or CitingChat())
+    runtime = Runtime.create(settings, components)
+    for name, role in USERS.items():
+        add_user(runtime.db, name, role, PASSWORD)
+    runtime.start_worker()
+    app, context = create_app(runtime)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name="debrief-hardening-app")
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.1)
+    try:
+        yield RunningApp(url=f"http://127.0.0.1:{server.config.port}", runtime=runtime, context=context)
+    finally:
+        server.should_exit = server.force_exit = True
+        thread.join(timeout=10)
+        runtime.stop()
+        pipeline.draft_case = original_draft
+
+
+def hand_in_notes(client: Client, notes: str, sector: str = "hospital") -> dict:
+    """Typed notes through /submit, then /watch until the draft is shown."""
+    message, receipt = client.predict("da", None, notes, sector, "Akutmodtagelsen", "2026-11-02", "Medicinering",
+                                      False, api_name="/submit")
+    progress, draft = client.predict("da", api_name="/watch")
+    case_id = re.search(r"sag ([0-9a-f]{32})", message).group(1)
+    return {"case_id": case_id, "receipt": receipt, "progress": progress, "draft": draft, "message": message}
