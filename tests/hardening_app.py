@@ -12,7 +12,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from gradio_client import Client
 
 from assistant import pipeline
@@ -21,7 +20,7 @@ from assistant.components import Components
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from tests.fakes import FakePseudonymiser, FakeTranscriber, fake_draft
-from tests.servers import free_port
+from tests.servers import app_in_thread
 
 PASSWORD = "korrekt-hest-batteri"
 USERS = {"rita": Role.reporter, "rolf": Role.reporter, "lars": Role.learning_agent, "sofie": Role.staff,
@@ -77,18 +76,10 @@ def serve_app(data_dir: Path, chat=None, **settings_changes) -> Iterator[Running
         add_user(runtime.db, name, role, PASSWORD)
     runtime.start_worker()
     app, context = create_app(runtime)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True, name="debrief-hardening-app")
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.1)
     try:
-        yield RunningApp(url=f"http://127.0.0.1:{server.config.port}", runtime=runtime, context=context)
+        with app_in_thread(app, "debrief-hardening-app") as url:
+            yield RunningApp(url=url, runtime=runtime, context=context)
     finally:
-        server.should_exit = server.force_exit = True
-        thread.join(timeout=10)
         runtime.stop()
         pipeline.draft_case = original_draft
 

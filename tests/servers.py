@@ -208,6 +208,27 @@ def llama_cpp_server(model_path: Path, alias: str, threads: int = 2, n_ctx: int 
 # -- worker processes with fake models -----------------------------------------------------------------------
 
 
+@contextmanager
+def app_in_thread(app, name: str = "debrief-test-app") -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port in this process; yields its URL and stops it afterwards."""
+    import threading
+
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True, name=name)
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
+        time.sleep(0.1)
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = server.force_exit = True  # open event streams would otherwise hold it for seconds
+        thread.join(timeout=10)
+
+
 def start_fake_worker(data_dir: Path, database_url: str, stop_file: Path, delay: float = 0.5) -> subprocess.Popen:
     """A separate worker process (fake models, like ``debrief worker``) on the given database."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DEBRIEF_DATABASE_URL": database_url}

@@ -7,8 +7,6 @@ Ask come from the real embedded LLM.
 
 from __future__ import annotations
 
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +14,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-import uvicorn
 from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 
@@ -26,7 +23,7 @@ from assistant.components import Components
 from assistant.runtime import Runtime
 from assistant.settings import Settings
 from tests.fakes import FakePseudonymiser, FakeTranscriber, fake_draft
-from tests.servers import free_port
+from tests.servers import app_in_thread
 
 PASSWORD = "korrekt-hest-batteri"
 USERS = {"rita": Role.reporter, "lars": Role.learning_agent, "sofie": Role.staff, "frida": Role.facilitator,
@@ -58,19 +55,10 @@ def serve_app(data_dir: Path, chat=None) -> Iterator[RunningApp]:
         add_user(runtime.db, name, role, PASSWORD)
     runtime.start_worker()
     app, _ = create_app(runtime)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True, name="debrief-test-app")
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.1)
     try:
-        yield RunningApp(url=f"http://127.0.0.1:{port}", runtime=runtime)
+        with app_in_thread(app) as url:
+            yield RunningApp(url=url, runtime=runtime)
     finally:
-        server.should_exit = server.force_exit = True  # open event streams would otherwise hold it for seconds
-        thread.join(timeout=10)
         runtime.stop()
 
 
