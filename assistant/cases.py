@@ -28,6 +28,9 @@ class LearningPointView(BaseModel):
     visibility: str
     reject_reason: str | None = None
     decision_note: str | None = None
+    reporter_question: str | None = None  # the agent's question when the point was sent back to the team
+    reporter_answer: str | None = None  # the team's answer, pseudonymised
+    reporter_answered_at: dt.datetime | None = None
 
 
 class CaseView(BaseModel):

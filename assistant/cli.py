@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from assistant.components import Components
 from assistant.errors import DebriefError
 from assistant.i18n import translate
-from assistant.models import CaseContext, JobProgress, JobStatus, Sector, Stage
+from assistant.models import CaseContext, CaseStatus, JobProgress, JobStatus, Sector, Stage
 from assistant.settings import Settings, get_settings
 
 app = typer.Typer(help="Debrief: from debrief conversations to shared learning.", no_args_is_help=True)
@@ -335,12 +335,24 @@ def index_check() -> None:
 
 
 @review_app.command("list")
-def review_list() -> None:
-    """Cases awaiting review, oldest first."""
+def review_list(
+    sector: SectorOpt = None,
+    unit: Annotated[Optional[str], typer.Option(help="Part of the unit's name, e.g. 'akut'.")] = None,
+    category: Annotated[Optional[str], typer.Option(help="Category id, e.g. medicin.")] = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    status: Annotated[Optional[list[CaseStatus]], typer.Option(
+        "--status", help="Case status; repeat for several (default: awaiting_review and in_review).")] = None,
+) -> None:
+    """Cases awaiting review, oldest first, narrowed by sector, unit, category, event date and case status."""
     from assistant.auth import SYSTEM
-    from assistant.review import review_queue
+    from assistant.review import QueueFilters, review_queue
 
-    for item in review_queue(_database(get_settings()), SYSTEM):
+    filters = QueueFilters(sectors=list(sector or []), unit=unit or None, category=category or None,
+                           since=since.date() if since else None, until=until.date() if until else None)
+    if status:
+        filters.statuses = list(status)
+    for item in review_queue(_database(get_settings()), SYSTEM, filters):
         console.print(f"{item.case_id}  {item.status:<16} {item.sector:<16} {item.unit or '-':<24} "
                       f"{item.pending_points} open  {', '.join(item.categories)}", markup=False, highlight=False)
 

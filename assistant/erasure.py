@@ -1,12 +1,14 @@
-"""Erasure of a case (GDPR request or retention expiry): audio, transcript, pseudonym map, drafts, feedback
-and index entries go; the audit log keeps that decisions and the erasure happened, without their content."""
+"""Erasure of a case (GDPR request or retention expiry): audio, transcript, pseudonym map, drafts, feedback,
+jobs, index entries and the chat ratings whose answers cited the case go; the audit log keeps that decisions
+and the erasure happened, without their content."""
 
 from __future__ import annotations
 
 import logging
 import sqlite3
 
-from sqlalchemy import text
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
 
 from assistant import audit
 from assistant.auth import Actor, Permission
@@ -14,7 +16,7 @@ from assistant.errors import NotFound
 from assistant.indexing import LearningIndexLike
 from assistant.settings import Settings
 from assistant.store import Database
-from assistant.store.tables import Case
+from assistant.store.tables import AnswerRating, Case, LearningPoint
 
 log = logging.getLogger(__name__)
 
@@ -33,12 +35,29 @@ def erase_case(db: Database, index: LearningIndexLike, settings: Settings, actor
         stored_audio = [settings.audio_dir / a.stored_name for a in case.audio]
         index.delete_case(case_id)
         audit.redact_case(session, case_id)
+        _erase_ratings_citing(session, case_id)
         session.delete(case)  # cascades: audio rows, transcript, segments, pseudonyms, drafts, points, jobs
         audit.record(session, actor, "case_erased", case_id=case_id, note=None,
                      after={"reason": reason})
     for path in stored_audio:
         path.unlink(missing_ok=True)
     _scrub_files(db, settings)
+
+
+def _erase_ratings_citing(session: Session, case_id: str) -> int:
+    """Chat ratings keep the question and the answer, which quotes the cited points and labels them
+    ``[case / point]``; a rating that cited any point of the case (or names the case) goes with it."""
+    point_ids = set(session.scalars(select(LearningPoint.id).where(LearningPoint.case_id == case_id)))
+    doomed = [
+        rating_id
+        for rating_id, cited, answer in session.execute(
+            select(AnswerRating.id, AnswerRating.cited_ids, AnswerRating.answer)
+        )
+        if point_ids.intersection(cited or []) or case_id in (answer or "")
+    ]
+    for start in range(0, len(doomed), 500):
+        session.execute(delete(AnswerRating).where(AnswerRating.id.in_(doomed[start : start + 500])))
+    return len(doomed)
 
 
 def _scrub_files(db: Database, settings: Settings) -> None:

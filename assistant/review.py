@@ -2,10 +2,13 @@
 
     draft ──approve──► approved ──reopen──► draft
       │  └─return──► returned ──approve/reject──► …
+      │                 └──the team answers──► draft (back in the queue, question and answer kept)
       └──reject──► rejected ──reopen──► draft
 
-Only approved points are in the learning index; every transition that leaves or enters ``approved``
-updates the index in the same unit of work (the index is rolled forward before the commit).
+Only approved points are in the learning index. A point enters the index only after its approval (or edit)
+has committed, so a failed commit never leaves it searchable; it leaves the index before the commit that
+rejects or reopens it, so a crash never leaves a withdrawn point searchable. A crash between the two writes
+leaves an approved point missing from the index, which ``assistant.recovery`` adds back on the next start.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ _ALLOWED: dict[str, set[PointStatus]] = {
     "reject": {PointStatus.draft, PointStatus.returned, PointStatus.approved},
     "return": {PointStatus.draft},
     "reopen": {PointStatus.approved, PointStatus.rejected, PointStatus.returned},
+    "answer": {PointStatus.returned},
 }
 
 
@@ -91,7 +95,7 @@ class QueueItem(BaseModel):
 def _snapshot(point: LearningPoint) -> dict[str, Any]:
     """What the audit log keeps as "before"/"after": everything a reviewer can change."""
     view = LearningPointView.model_validate(point, from_attributes=True)
-    return view.model_dump(exclude={"id", "position", "evidence"})
+    return view.model_dump(mode="json", exclude={"id", "position", "evidence"})
 
 
 def review_queue(db: Database, actor: Actor, filters: QueueFilters | None = None) -> list[QueueItem]:
@@ -172,8 +176,10 @@ def edit_point(db: Database, index: LearningIndexLike, actor: Actor, point_id: s
         session.flush()
         audit.record(session, actor, "edit", case_id=point.case_id, learning_point_id=point.id,
                      before=before, after=_snapshot(point))
-        if point.status == PointStatus.approved:
-            index.upsert([indexed_point(point, session.get(Case, point.case_id))])
+        searchable = (indexed_point(point, session.get(Case, point.case_id))
+                      if point.status == PointStatus.approved else None)
+    if searchable is not None:  # only once the edit has committed (see the module docstring)
+        index.upsert([searchable])
 
 
 def approve(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, *,
@@ -191,7 +197,8 @@ def approve(db: Database, index: LearningIndexLike, actor: Actor, point_id: str,
         audit.record(session, actor, "approve", case_id=point.case_id, learning_point_id=point.id,
                      before=before, after=_snapshot(point), note=note)
         _update_case_status(session, point.case_id)
-        index.upsert([indexed_point(point, session.get(Case, point.case_id))])
+        searchable = indexed_point(point, session.get(Case, point.case_id))
+    index.upsert([searchable])  # only once the approval has committed (see the module docstring)
 
 
 def reject(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, *,
@@ -216,7 +223,11 @@ def reject(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, 
 
 
 def send_back(db: Database, actor: Actor, point_id: str, *, question: str) -> None:
-    """Return a point to the team with a question; it stays out of the index."""
+    """Return a point to the team with a question; it stays out of the index until decided again.
+
+    The reporter sees the question on the status page (by receipt code or login) and may answer it once;
+    a new question replaces an earlier question and its answer (the audit log keeps both).
+    """
     actor.require(Permission.decide)
     if not question or not question.strip():
         raise InvalidInput("review.question_required")
@@ -225,6 +236,7 @@ def send_back(db: Database, actor: Actor, point_id: str, *, question: str) -> No
         _check("return", point)
         before = _snapshot(point)
         point.status, point.decision_note = PointStatus.returned.value, question.strip()
+        point.reporter_question, point.reporter_answer, point.reporter_answered_at = question.strip(), None, None
         point.decided_by, point.decided_at = actor.name, utcnow()
         session.flush()
         audit.record(session, actor, "return", case_id=point.case_id, learning_point_id=point.id,
@@ -246,3 +258,20 @@ def reopen(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, 
                      before=before, after=_snapshot(point), note=note)
         _update_case_status(session, point.case_id)
         index.delete([point.id])
+
+
+def apply_reporter_answer(session, actor: Actor, point: LearningPoint, answer: str) -> None:
+    """The team's answer to a returned point, inside the caller's unit of work: the point is a draft again and
+    its case is back in the review queue, with question and answer shown to the agent; audited.
+
+    ``answer`` must already be pseudonymised (see ``assistant.reporter_status.answer_question_by_receipt``).
+    """
+    _check("answer", point)
+    before = _snapshot(point)
+    point.status, point.reporter_answer, point.reporter_answered_at = PointStatus.draft.value, answer, utcnow()
+    point.decided_by, point.decided_at = None, None
+    point.updated_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "reporter_answer", case_id=point.case_id, learning_point_id=point.id,
+                 before=before, after=_snapshot(point))
+    _update_case_status(session, point.case_id)

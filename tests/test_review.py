@@ -5,22 +5,37 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
 
 from assistant import pipeline
+from assistant.ask import rate_answer
 from assistant.audit import events_for_case
 from assistant.auth import Actor, Role, add_user, authenticate
 from assistant.components import Components
 from assistant.erasure import erase_case
 from assistant.errors import InvalidInput, NotAllowed, NotFound
-from assistant.feedback import release_feedback
+from assistant.feedback import release_feedback, save_feedback
 from assistant.indexing import check_index, rebuild_index
-from assistant.intake import submit_notes
+from assistant.intake import submit_notes, submit_recording
 from assistant.jobs import run_job
 from assistant.models import CaseContext, Sector
 from assistant.reporter_status import status_by_receipt
 from assistant.review import PointEdit, QueueFilters, approve, edit_point, reject, reopen, review_queue, send_back
 from assistant.store import open_database
-from assistant.store.tables import AuditEvent, Case, LearningPoint, PseudonymEntry, Segment
+from assistant.store.tables import (
+    AnswerRating,
+    AudioFile,
+    AuditEvent,
+    Case,
+    Draft,
+    Feedback,
+    Job,
+    LearningPoint,
+    PseudonymEntry,
+    Segment,
+    Transcript,
+)
+from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 from vectorstore.index import LearningIndex
 
@@ -94,6 +109,63 @@ def test_every_decision_is_audited_with_who_and_before_after(db, index, drafted)
     assert events[2]["after"]["visibility"] == "public"
 
 
+def test_reject_reopen_and_feedback_are_audited_with_who_when_and_before_after(db, index, drafted):
+    submission, point_id = drafted
+    reject(db, index, AGENT, point_id, reason="insufficient_evidence", note="Ikke belæg i samtalen")
+    reopen(db, index, AGENT, point_id, note="Ny gennemlæsning")
+    save_feedback(db, AGENT, submission.case_id, "Kladde: tak for jeres debriefing.")
+    release_feedback(db, AGENT, submission.case_id, "Tak for jeres debriefing – læringen deles nu.")
+    events = events_for_case(db, submission.case_id)
+    assert [e["action"] for e in events] == ["reject", "reopen", "feedback_saved", "feedback_released"]
+    assert all(e["actor"] == "agent-anne" and e["role"] == "learning_agent" and e["at"] is not None
+               for e in events)
+    rejected, reopened, saved, released = events
+    assert rejected["learning_point_id"] == point_id and rejected["note"] == "Ikke belæg i samtalen"
+    assert rejected["before"]["status"] == "draft" and rejected["before"]["reject_reason"] is None
+    assert rejected["after"]["status"] == "rejected" and rejected["after"]["reject_reason"] == "insufficient_evidence"
+    assert reopened["before"]["status"] == "rejected" and reopened["before"]["reject_reason"] == "insufficient_evidence"
+    assert reopened["after"]["status"] == "draft" and reopened["after"]["reject_reason"] is None
+    assert saved["before"] is None
+    assert saved["after"] == {"text": "Kladde: tak for jeres debriefing.", "status": "draft"}
+    assert released["before"] == {"text": "Kladde: tak for jeres debriefing.", "status": "draft"}
+    assert released["after"] == {"text": "Tak for jeres debriefing – læringen deles nu.", "status": "released"}
+    assert rejected["at"] <= reopened["at"] <= saved["at"] <= released["at"]
+
+
+def failing_commit(monkeypatch) -> None:
+    """The store refuses the next commits (a full disk, a lost connection, a constraint)."""
+    def refuse(self):
+        raise OperationalError("COMMIT", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(Session, "commit", refuse)
+
+
+def test_an_approval_whose_commit_fails_is_not_searchable(db, index, drafted, monkeypatch):
+    _, point_id = drafted
+    with monkeypatch.context() as patched:
+        failing_commit(patched)
+        with pytest.raises(OperationalError):
+            approve(db, index, AGENT, point_id, visibility="public")
+    assert not searchable(index, point_id)
+    assert point_id not in index.ids()
+    with db.session() as session:
+        assert session.get(LearningPoint, point_id).status == "draft"
+    assert check_index(db, index).consistent
+
+
+def test_an_edit_whose_commit_fails_leaves_the_indexed_text_as_approved(db, index, drafted, monkeypatch):
+    _, point_id = drafted
+    approve(db, index, AGENT, point_id)
+    with monkeypatch.context() as patched:
+        failing_commit(patched)
+        with pytest.raises(OperationalError):
+            edit_point(db, index, AGENT, point_id, PointEdit(title="En titel der aldrig blev gemt"))
+    assert index.metadata_by_id()[point_id]["title"] == "Dobbeltkontrol af insulin ved vagtskifte"
+    assert check_index(db, index).consistent
+    edit_point(db, index, AGENT, point_id, PointEdit(title="Dobbeltkontrol af insulin ved overlevering"))
+    assert index.metadata_by_id()[point_id]["title"] == "Dobbeltkontrol af insulin ved overlevering"
+
+
 def test_the_audit_log_cannot_be_edited_or_deleted(db, index, drafted):
     _, point_id = drafted
     approve(db, index, AGENT, point_id)
@@ -162,20 +234,66 @@ def test_a_deleted_index_is_detected_and_restored(db, index, drafted):
     assert searchable(index, point_id)
 
 
-def test_erasure_leaves_no_trace_but_records_that_it_happened(db, index, drafted, settings):
-    submission, point_id = drafted
+@pytest.fixture
+def recorded(db, settings, monkeypatch):
+    """An audio case whose team consented to keeping the recording, drafted: (submission, point id, audio path)."""
+    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
+    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
+                            chat_=FakeChat())
+    recording = audio_factory.tone(settings.data_dir.parent / "debrief.wav", 2.0)
+    submission = submit_recording(db, settings, recording, CaseContext(keep_audio=True))
+    assert run_job(db, components, submission.job_id).status.value == "done"
+    with db.session() as session:
+        point_id = session.scalar(select(LearningPoint.id).where(LearningPoint.case_id == submission.case_id))
+        stored = settings.audio_dir / session.scalar(select(AudioFile.stored_name))
+    return submission, point_id, stored
+
+
+def count(session, table, **where) -> int:
+    query = select(func.count()).select_from(table)
+    for column, value in where.items():
+        query = query.where(getattr(table, column) == value)
+    return session.scalar(query)
+
+
+def test_erasure_leaves_no_trace_but_records_that_it_happened(db, index, drafted, recorded, settings):
+    notes_case, notes_point = drafted
+    submission, point_id, stored_audio = recorded
+    assert stored_audio.is_file()  # kept with consent until the erasure
     approve(db, index, AGENT, point_id, note="God læring om Jens' insulin")
+    approve(db, index, AGENT, notes_point)
+    save_feedback(db, AGENT, submission.case_id, "Tak for optagelsen af jeres debriefing.")
+    # Chat ratings keep question and answer; the answer quotes and labels the cited points.
+    rate_answer(db, STAFF, "Har vi set insulinfejl før?",
+                f"Ja: dobbelt dosis ved vagtskifte [{submission.case_id} / {point_id}].", [point_id], True)
+    rate_answer(db, STAFF, "Og andre steder?", f"Se [{submission.case_id} / {point_id}] og "
+                f"[{notes_case.case_id} / {notes_point}].", [notes_point, point_id], False, "for kort")
+    rate_answer(db, STAFF, "Kun den anden sag", f"[{notes_case.case_id} / {notes_point}]", [notes_point], True)
+    with db.session() as session:
+        assert count(session, Job, case_id=submission.case_id) == 1
+        assert count(session, Draft, case_id=submission.case_id) == 1
+        assert count(session, Feedback, case_id=submission.case_id) == 1
     with pytest.raises(NotAllowed):
         erase_case(db, index, settings, AGENT, submission.case_id)
+
     erase_case(db, index, settings, ADMIN, submission.case_id)
-    assert not searchable(index, point_id)
+
+    assert not searchable(index, point_id) and point_id not in index.ids()
+    assert searchable(index, notes_point)  # the other case is untouched
+    assert not stored_audio.exists() and list(settings.audio_dir.iterdir()) == []
     with db.session() as session:
-        for table in (Case, LearningPoint, PseudonymEntry, Segment):
-            assert session.scalar(select(func.count()).select_from(table)) == 0
-        events = session.scalars(select(AuditEvent).order_by(AuditEvent.id)).all()
-        assert [e.action for e in events] == ["approve", "case_erased"]
-        assert events[0].before is None and events[0].after is None and events[0].note is None
-    assert not any(settings.audio_dir.glob("*")) if settings.audio_dir.exists() else True
+        assert count(session, Case, id=submission.case_id) == 0
+        for table in (AudioFile, Transcript, PseudonymEntry, Draft, LearningPoint, Job, Feedback):
+            assert count(session, table, case_id=submission.case_id) == 0, table.__name__
+        assert count(session, Segment) == count(session, Segment, transcript_id=session.scalar(
+            select(Transcript.id).where(Transcript.case_id == notes_case.case_id)))
+        ratings = session.scalars(select(AnswerRating)).all()
+        assert [r.question for r in ratings] == ["Kun den anden sag"]
+        events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == submission.case_id)
+                                 .order_by(AuditEvent.id)).all()
+        assert [e.action for e in events] == ["approve", "feedback_saved", "case_erased"]
+        assert all(e.before is None and e.note is None for e in events)
+        assert [e.after for e in events] == [None, None, {"reason": "gdpr"}]
 
 
 def test_passwords_are_hashed_and_checked(db):

@@ -6,8 +6,8 @@ from html import escape
 
 from assistant.cases import CaseView, LearningPointView, format_timestamp
 from assistant.i18n import translate
-from assistant.models import JobProgress, JobStatus, Stage
-from assistant.reporter_status import ReporterStatus
+from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
+from assistant.reporter_status import ReporterStatus, job_error_message
 from ui.context import t
 
 PIPELINE = (Stage.decoding, Stage.transcription, Stage.pseudonymisation, Stage.drafting)
@@ -39,7 +39,7 @@ def progress_html(progress: JobProgress, language: str, *, source_kind: str = "a
             f'<span class="db-stage-state">{_e(status)} {round(fraction * 100)} %</span></div>'
         )
     if progress.status == JobStatus.failed:
-        rows.append(f'<p class="db-error">{_e(progress.error or translate("error.unexpected", language))}</p>')
+        rows.append(f'<p class="db-error">{_e(progress.error or job_error_message(progress.error_key, language))}</p>')
     return f'<div class="db-progress">{"".join(rows)}</div>'
 
 
@@ -72,9 +72,27 @@ def point_html(point: LearningPointView, language: str, segments: dict[int, tupl
         + _list(t("case.went_well", language), point.what_went_well)
         + _list(t("case.actions", language), actions)
         + (f"<p><b>{_e(t('case.evidence', language))}</b></p><ul>{''.join(evidence)}</ul>" if evidence else "")
-        + (f'<p class="db-note">{_e(point.decision_note)}</p>' if point.decision_note else "")
+        + (f'<p class="db-note">{_e(point.decision_note)}</p>'
+           if point.decision_note and point.decision_note != point.reporter_question else "")
+        + _question_and_answer_html(point, language)
         + f'<p class="db-id">id: {_e(point.id)}</p></div>'
     )
+
+
+def _question_and_answer_html(point: LearningPointView, language: str) -> str:
+    """The agent's question to the team and the team's answer, while the point waits for a decision (cited
+    cases in Ask show approved points, and their Q&A stays in the review and the audit log)."""
+    if not point.reporter_question or point.status not in ("draft", "returned"):
+        return ""
+    html = (f'<div class="db-question"><p><b>{_e(t("case.question_to_team", language))}</b></p>'
+            f'<p class="db-note">{_e(point.reporter_question)}</p>')
+    if point.reporter_answer:
+        answered = point.reporter_answered_at.strftime("%Y-%m-%d %H:%M") if point.reporter_answered_at else ""
+        html += (f'<p><b>{_e(t("case.answer_from_team", language, date=answered))}</b></p>'
+                 f'<p class="db-answer">{_e(point.reporter_answer)}</p>')
+    else:
+        html += f'<p class="db-meta">{_e(t("case.awaiting_answer", language))}</p>'
+    return html + "</div>"
 
 
 def category_label(category_id: str, language: str) -> str:
@@ -123,8 +141,17 @@ def status_html(status: ReporterStatus, language: str) -> str:
     )
     if status.job and status.job.status != JobStatus.done:
         body += progress_html(status.job, language)
-    counts = t("status.points", language, approved=len(status.approved_points), total=status.points_total)
-    body += f"<p>{_e(counts)}</p>"
+    if status.questions:
+        body += f'<h3>{_e(t("status.questions", language))}</h3>'
+        body += "".join(f'<div class="db-point db-question"><h4>{_e(q.title)}</h4>'
+                        f'<p class="db-note">{_e(q.question)}</p><p class="db-id">id: {_e(q.point_id)}</p></div>'
+                        for q in status.questions)
+    if status.status == CaseStatus.decided:
+        counts = t("status.points", language, approved=len(status.approved_points), total=status.points_total)
+    else:
+        counts = t("status.points_in_review", language, total=status.points_total)
+    if status.points_total:
+        body += f"<p>{_e(counts)}</p>"
     for point in status.approved_points:
         body += (f'<div class="db-point"><h4>{_e(point.title)}</h4><p>{_e(point.what_happened)}</p>'
                  + _list(t("case.went_well", language), point.what_went_well)

@@ -6,7 +6,7 @@ import gradio as gr
 import pandas as pd
 
 from assistant.feedback import draft_feedback, release_feedback, save_feedback
-from assistant.models import Sector, Severity
+from assistant.models import CaseStatus, Sector, Severity
 from assistant.review import (
     PointEdit,
     QueueFilters,
@@ -34,6 +34,13 @@ def queue_headers(language: str) -> list[str]:
 
 
 
+OPEN_STATUSES = tuple(QueueFilters().statuses)  # what the queue shows when no status is chosen
+
+
+def status_choices(language: str) -> list[tuple[str, str]]:
+    return [(t(f"case_status.{s.value}", language), s.value) for s in CaseStatus]
+
+
 def reason_choices(language: str) -> list[tuple[str, str]]:
     return [(translate(f"review.reason_{r.value}", language), r.value) for r in RejectReason]
 
@@ -47,6 +54,9 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     with gr.Accordion(t("review.filters", "da"), open=False) as filters_box:
         with gr.Row():
             sectors, unit, category, since, until = case_filter_inputs(labels)
+            statuses = labels.make(gr.Dropdown, "review.statuses", multiselect=True,
+                                   value=[s.value for s in OPEN_STATUSES],
+                                   extra=lambda lang: {"choices": status_choices(lang)})
     labels.register(filters_box, "review.filters")
     refresh = labels.button("review.refresh")
     queue = labels.make(gr.Dataframe, "review.queue", interactive=False, wrap=True,
@@ -90,10 +100,11 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
 
     @friendly_errors
     def load_queue(language, sectors_value, unit_value, category_value, since_value, until_value,
-                   request: gr.Request):
+                   statuses_value, request: gr.Request):
         filters = QueueFilters(sectors=[Sector(s) for s in sectors_value or []], unit=unit_value or None,
                                category=category_value or None, since=parse_date(since_value),
-                               until=parse_date(until_value))
+                               until=parse_date(until_value),
+                               statuses=[CaseStatus(s) for s in statuses_value or OPEN_STATUSES])
         items = review_queue(runtime.db, ctx.actor(request), filters)
         rows = [
             {**item.model_dump(include=set(QUEUE_COLUMNS)),
@@ -173,7 +184,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         release_feedback(runtime.db, ctx.actor(request), case_value, text)
         return message_html(t("review.feedback_released", language), "ok")
 
-    filters = [lang, sectors, unit, category, since, until]
+    filters = [lang, sectors, unit, category, since, until, statuses]
     refresh.click(load_queue, filters, [queue, case_id], api_name="review_queue")
     open_button.click(show_case, [lang, case_id], [case_view, point_id], api_name="open_case")
     point_id.change(point_fields, [lang, case_id, point_id], [title, what_happened, edit_category, severity],

@@ -187,6 +187,10 @@ class LearningPoint(Base):
     decision_note: Mapped[str | None] = mapped_column(Text, nullable=True)
     decided_by: Mapped[str | None] = mapped_column(String(32), nullable=True)
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    # "Send back with a question": what the agent asked the team, and their answer (pseudonymised before storing).
+    reporter_question: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reporter_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reporter_answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
