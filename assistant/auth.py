@@ -28,6 +28,7 @@ class Role(StrEnum):
 
 class Permission(StrEnum):
     submit = "submit"
+    facilitate = "facilitate"  # run a conversation guide and hand in its notes
     review = "review"
     decide = "decide"
     read_staff_points = "read_staff_points"
@@ -43,10 +44,12 @@ _GRANTS: dict[Role, set[Permission]] = {
     Role.public: {Permission.read_public_points},
     Role.reporter: {Permission.submit, Permission.read_public_points},
     Role.staff: {Permission.submit, Permission.read_public_points, Permission.read_staff_points},
-    Role.facilitator: {Permission.submit, Permission.read_public_points, Permission.read_staff_points},
+    Role.facilitator: {
+        Permission.submit, Permission.facilitate, Permission.read_public_points, Permission.read_staff_points,
+    },
     Role.learning_agent: {
-        Permission.submit, Permission.read_public_points, Permission.read_staff_points, Permission.review,
-        Permission.decide, Permission.read_any_case, Permission.read_reports,
+        Permission.submit, Permission.facilitate, Permission.read_public_points, Permission.read_staff_points,
+        Permission.review, Permission.decide, Permission.read_any_case, Permission.read_reports,
     },
 }
 _GRANTS[Role.admin] = set(Permission)

@@ -6,7 +6,8 @@ import datetime as dt
 
 from pydantic import BaseModel
 
-from assistant.errors import NotFound
+from assistant.auth import Actor, Permission
+from assistant.errors import NotAllowed, NotFound
 from assistant.models import IsbarSection, JobProgress, Segment
 from assistant.store import Database
 from assistant.store.tables import Case
@@ -60,7 +61,7 @@ def load_case(db: Database, case_id: str) -> CaseView:
     with db.session() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("record.not_found", what=f"Sag {case_id}")
+            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
         view = CaseView(
             id=case.id,
             source_kind=case.source_kind,
@@ -88,6 +89,29 @@ def load_case(db: Database, case_id: str) -> CaseView:
         job_ids = [j.id for j in sorted(case.jobs, key=lambda j: j.created_at)]
     view.jobs = [job_progress(db, job_id) for job_id in job_ids]
     return view
+
+
+def may_read_case(actor: Actor, reporter_id: str | None) -> bool:
+    """A case is its reporter's to read, and readable by those who may read every case (learning agents)."""
+    if actor.can(Permission.read_any_case):
+        return True
+    return actor.user_id is not None and actor.user_id == reporter_id
+
+
+def require_case_reader(db: Database, actor: Actor, case_id: str) -> None:
+    """Refuse with ``NotAllowed`` unless ``actor`` may read ``case_id`` (NotFound when there is none)."""
+    with db.session() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
+        if not may_read_case(actor, case.reporter_id):
+            raise NotAllowed("auth.not_allowed", role=actor.role.value)
+
+
+def load_case_for(db: Database, actor: Actor, case_id: str) -> CaseView:
+    """``load_case`` for someone acting in the app: only the case's reporter, or a role that reads any case."""
+    require_case_reader(db, actor, case_id)
+    return load_case(db, case_id)
 
 
 def format_timestamp(seconds: float) -> str:

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from assistant import pipeline
+from assistant.auth import Role, add_user
 from assistant.components import Components
 from assistant.errors import InvalidInput
 from assistant.intake import submit_guide_notes, submit_notes
@@ -92,7 +93,8 @@ def test_huge_notes_are_refused(db, settings):
 def test_guide_notes_map_straight_to_isbar(db, settings, components):
     notes = [("Stue 4, Jens, 82 år", IsbarPart.identifikation), ("Faldt på badeværelset", IsbarPart.situation),
              ("Godt samarbejde med hjemmeplejen", IsbarPart.analyse)]
-    submission = submit_guide_notes(db, settings, notes, CaseContext(), guide_id="hot_debrief")
+    facilitator = add_user(db, "frida", Role.facilitator, "korrekt-hest-batteri")
+    submission = submit_guide_notes(db, settings, facilitator, notes, CaseContext(), guide_id="hot_debrief")
     run_job(db, components, submission.job_id)
     view = load_case(db, submission.case_id)
     sections = {s.part: s for s in view.isbar}

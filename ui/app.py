@@ -18,7 +18,7 @@ from assistant.runtime import Runtime
 from assistant.settings import Settings
 from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
 from ui.context import AppContext, t
-from ui.labels import Labels
+from ui.labels import Labels, language_switch
 from ui.public import build_public
 
 CSS = (Path(__file__).parent / "app.css").read_text(encoding="utf-8")
@@ -46,27 +46,23 @@ def visible_tabs(actor: Actor) -> dict[str, bool]:
     }
 
 
-def language_switch() -> gr.Dropdown:
-    return gr.Dropdown([("Dansk", "da"), ("English", "en")], value="da", label="Sprog / Language", scale=0,
-                       min_width=160, elem_id="db-language")
-
-
 def build_main(ctx: AppContext) -> gr.Blocks:
     """The logged-in app: one tab per job to be done, shown by role."""
-    labels = Labels()
+    labels = Labels(ctx.runtime.settings.ui_language)
+    language = labels.language
     # Gradio's own copies of uploads are removed by the Debrief tab at once; this sweeps what a crash left.
     with gr.Blocks(title="Debrief", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         with gr.Row(elem_id="db-header"):
             labels.markdown("app.title", elem_id="db-title")
             who = gr.HTML(elem_id="db-who")
-            lang = language_switch()
+            lang = language_switch(labels)
         tabs: dict[str, gr.Tab] = {}
         builders = {"debrief": debrief_tab, "guide": guide_tab, "review": review_tab, "ask": ask_tab,
                     "overview": overview_tab, "status": status_tab}
         with gr.Tabs() as tab_row:
             for name in TABS:
                 # Hidden until the page knows who is logged in (Gradio can reveal a tab later, not hide one).
-                with gr.Tab(t(f"tab.{name}", "da"), id=name, elem_id=f"tab-{name}", visible=name == "status") as tab:
+                with gr.Tab(t(f"tab.{name}", language), id=name, elem_id=f"tab-{name}", visible=name == "status") as tab:
                     builders[name].build(ctx, labels, lang)
                 tabs[name] = labels.register(tab, f"tab.{name}")
 
@@ -80,7 +76,7 @@ def build_main(ctx: AppContext) -> gr.Blocks:
             actor = ctx.actor(request)
             shown = visible_tabs(actor)
             first = next(name for name in TABS if shown[name])
-            return [who_html("da", actor), gr.Tabs(selected=first)] + [gr.update(visible=shown[n]) for n in TABS]
+            return [who_html(language, actor), gr.Tabs(selected=first)] + [gr.update(visible=shown[n]) for n in TABS]
 
         def relabel(language: str, request: gr.Request):
             return [who_html(language, ctx.actor(request))] + labels.updates(language)
@@ -107,7 +103,8 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
     # The open part first: a mount at "/" would otherwise swallow "/public". It has no upload field, and
     # Gradio's upload route would otherwise store anyone's files (up to max_upload_bytes each): allow none.
     app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": 0}))
-    app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=t("app.login_message", "da"), **common)
+    app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=t("app.login_message", settings.ui_language),
+                               **common)
     _mounted_gradio(app, main).tokens = ctx.sessions  # logins end after settings.session_hours
     return app, ctx
 

@@ -12,7 +12,7 @@ from assistant.intake import submit_guide_notes
 from assistant.models import IsbarPart
 from guides import Guide, isbar_label, list_guides, load_guide, phase_notes
 from ui.context import AppContext, friendly_errors, t
-from ui.debrief_tab import context_from, context_inputs
+from ui.debrief_tab import CaseFollow, context_from, context_inputs
 from ui.labels import Labels
 from ui.render import message_html
 
@@ -33,7 +33,8 @@ def phase_html(guide: Guide, number: int, language: str) -> str:
     part = isbar_label(phase.isbar_part, language) if phase.isbar_part else "–"
     return (
         f'<div class="db-phase"><h3>{number + 1}/{len(guide.phases)} · {escape(phase.title.get(language))}</h3>'
-        f'<p class="db-meta">{escape(t("guide.minutes", language, minutes=phase.minutes))} · ISBAR: {escape(part)}</p>'
+        f'<p class="db-meta">{escape(t("guide.minutes", language, minutes=phase.minutes))} · '
+        f'{escape(t("guide.isbar_part", language, part=part))}</p>'
         f"<p>{escape(phase.purpose.get(language))}</p>"
         + _items(t("guide.questions", language), [q.get(language) for q in phase.questions])
         + _items(t("guide.reminders", language), [r.get(language) for r in phase.reminders + phase.tips])
@@ -52,7 +53,7 @@ def clock(started: float | None, minutes: int) -> str:
 
 
 def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
-    guides = guide_choices("da")
+    guides = guide_choices(labels.language)
     with gr.Row():
         guide_id = labels.make(gr.Dropdown, "guide.pick", value=guides[0][1] if guides else None,
                                extra=lambda lang: {"choices": guide_choices(lang)}, scale=4)
@@ -72,12 +73,15 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     ticker = gr.Timer(1.0, active=False)
     # {guide_id, phase, notes: {phase_id: text}, started}: where the facilitator is, kept on the server.
     session = gr.State(None)
+    submitted = gr.State(None)  # {case_id, job_id, kind} of the handed-in notes, as on the Debrief tab
+    follow = CaseFollow.build(labels, elem_prefix="db-guide")
 
     def current(state) -> Guide | None:
         return load_guide(state["guide_id"]) if state else None
 
     @friendly_errors
-    def begin(language, chosen):
+    def begin(language, chosen, request: gr.Request):
+        ctx.actor(request).require(Permission.facilitate)
         guide = load_guide(chosen)
         state = {"guide_id": guide.id, "phase": 0, "notes": {}, "started": time.monotonic()}
         return (state, principles_html(guide, language), phase_html(guide, 0, language), "",
@@ -103,19 +107,21 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
 
     @friendly_errors
     def hand_in(language, state, note_value, sector, unit, event_date, event_type, request: gr.Request):
+        actor = ctx.actor(request)
+        actor.require(Permission.facilitate)  # the library checks again; this refuses before "not started"
         guide = current(state)
         if guide is None:
-            return message_html(t("guide.not_started", language), "error"), "", state, gr.Timer(active=False)
-        actor = ctx.actor(request)
-        actor.require(Permission.submit)  # intake itself takes no actor
+            return (message_html(t("guide.not_started", language), "error"), "", state, gr.Timer(active=False),
+                    None)
         notes = {**state["notes"], guide.phases[state["phase"]].id: note_value or ""}
         pairs = [(text, IsbarPart(part)) for text, part in phase_notes(guide, notes)]
-        submission = submit_guide_notes(ctx.runtime.db, ctx.runtime.settings, pairs,
-                                        context_from(sector, unit, event_date, event_type),
-                                        guide_id=guide.id, reporter_id=actor.user_id)
+        submission = submit_guide_notes(ctx.runtime.db, ctx.runtime.settings, actor, pairs,
+                                        context_from(sector, unit, event_date, event_type), guide_id=guide.id)
         ctx.wake_worker()
-        text = t("debrief.received", language, case_id=submission.case_id)
-        return message_html(text, "ok"), submission.receipt_code or "", None, gr.Timer(active=False)
+        key = "debrief.duplicate" if submission.duplicate else "debrief.received"
+        watched = {"case_id": submission.case_id, "job_id": submission.job_id, "kind": "notes"}
+        return (message_html(t(key, language, case_id=submission.case_id), "ok"), submission.receipt_code or "",
+                None, gr.Timer(active=False), watched)
 
     start.click(begin, [lang, guide_id], [session, principles, phase_view, note, timer_text, ticker],
                 api_name="guide_start")
@@ -124,5 +130,6 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     following.click(lambda lang_, s, n: move(lang_, s, n, 1), [lang, session, note],
                     [session, phase_view, note, timer_text], api_name="guide_next")
     ticker.tick(tick, session, timer_text, api_visibility="private", show_progress="hidden")
-    submit.click(hand_in, [lang, session, note, *context], [message, receipt, session, ticker],
-                 api_name="guide_submit")
+    handed_in = submit.click(hand_in, [lang, session, note, *context], [message, receipt, session, ticker, submitted],
+                             api_name="guide_submit")
+    follow.wire(ctx, lang, submitted, handed_in, api_prefix="guide_")

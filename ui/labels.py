@@ -33,7 +33,9 @@ class Labels:
         return component
 
     def register(self, component, key: str, attr: str = "label"):
-        """Re-label a component created elsewhere (accordions, tabs opened with ``with``)."""
+        """Re-label a component created elsewhere (accordions, tabs opened with ``with``), from now on in
+        :attr:`language` too: callers may have created it with a Danish label."""
+        setattr(component, attr, t(key, self.language))  # read when the page's config is built, not before
         self._items.append((component, key, attr, None))
         return component
 
@@ -60,3 +62,9 @@ class Labels:
                 change.update(extra(language))
             out.append(gr.update(**change))
         return out
+
+
+def language_switch(labels: Labels) -> gr.Dropdown:
+    """The interface language, starting at the site's setting (``labels.language``, from ``ui_language``)."""
+    return labels.make(gr.Dropdown, "app.language", choices=[("Dansk", "da"), ("English", "en")],
+                       value=labels.language, scale=0, min_width=160, elem_id="db-language")

@@ -9,7 +9,7 @@ import gradio as gr
 from assistant.ask import similar_cases
 from assistant.auth import PUBLIC
 from ui.context import AppContext, friendly_errors, t
-from ui.labels import Labels
+from ui.labels import Labels, language_switch
 from ui.render import category_label
 from ui import status_tab
 
@@ -27,21 +27,20 @@ def hits_html(hits, language: str) -> str:
 
 def build_public(ctx: AppContext, head_css: str = "") -> gr.Blocks:
     """Anonymous readers act as the public role: the library only lets them see points marked public."""
-    labels = Labels()
+    labels = Labels(ctx.runtime.settings.ui_language)
     with gr.Blocks(title="Debrief", analytics_enabled=False) as public:
         with gr.Row():
             labels.markdown("public.title", elem_id="db-title")
             labels.markdown("public.log_in", elem_id="db-who")
-            lang = gr.Dropdown([("Dansk", "da"), ("English", "en")], value="da", label="Sprog / Language",
-                               scale=0, min_width=160, elem_id="db-language")
-        with gr.Tab(t("public.tab_points", "da")) as points_tab:
+            lang = language_switch(labels)
+        with gr.Tab(t("public.tab_points", labels.language)) as points_tab:
             labels.markdown("public.intro")
             with gr.Row():
                 query = labels.make(gr.Textbox, "public.query", scale=5)
                 search = labels.button("public.search", variant="primary", scale=1)
             found = gr.HTML()
         labels.register(points_tab, "public.tab_points")
-        with gr.Tab(t("tab.status", "da")) as status:
+        with gr.Tab(t("tab.status", labels.language)) as status:
             status_tab.build_receipt_lookup(ctx, labels, lang)
         labels.register(status, "tab.status")
 

@@ -75,7 +75,7 @@ def point_html(point: LearningPointView, language: str, segments: dict[int, tupl
         + (f'<p class="db-note">{_e(point.decision_note)}</p>'
            if point.decision_note and point.decision_note != point.reporter_question else "")
         + _question_and_answer_html(point, language)
-        + f'<p class="db-id">id: {_e(point.id)}</p></div>'
+        + f'<p class="db-id">{_e(t("case.point_id", language))}: {_e(point.id)}</p></div>'
     )
 
 
