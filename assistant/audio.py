@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 import av
@@ -150,6 +150,25 @@ def iter_chunks_16k_mono(path: Path, seconds: float = 600.0) -> Iterator[np.ndar
             buffer, buffered = [rest], len(rest)
     if buffered:
         yield np.concatenate(buffer)
+
+
+def decode_window_16k_mono(path: Path, start: float, end: float) -> np.ndarray:
+    """The stretch ``start``–``end`` seconds of the recording as 16 kHz mono float32 (empty past its end).
+
+    Decodes from the beginning rather than seeking, so the offsets are the same sample counts the
+    transcript's timestamps were measured in; decoding stops as soon as ``end`` is reached.
+    """
+    first, last = max(0, round(start * SAMPLE_RATE)), max(0, round(end * SAMPLE_RATE))
+    pieces: list[np.ndarray] = []
+    position = 0
+    with closing(_resampled(Path(path))) as decoded:
+        for piece in decoded:
+            if position + len(piece) > first:
+                pieces.append(piece[max(0, first - position) : max(0, last - position)])
+            position += len(piece)
+            if position >= last:
+                break
+    return np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
 
 
 def is_silent(samples: np.ndarray, threshold_dbfs: float = -50.0) -> bool:
