@@ -1,4 +1,4 @@
-"""Ask (staff): chat over approved learning points; answers stream, cite their sources and can be rated."""
+"""Ask (staff): chat over approved learning points; answers stream, cite their sources as links, and can be rated."""
 
 from __future__ import annotations
 
@@ -12,8 +12,24 @@ from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import parse_date
 from ui.filters import case_filter_inputs
 from ui.labels import Labels
-from ui.render import case_html, message_html
+from ui.render import answer_markdown, case_html, escape_markdown, message_html, parse_citation_target
 from vectorstore.schema import SearchFilters
+
+# Citation links in the chat are fragments (render.citation_target). One capturing listener on the page turns
+# a click on such a link into this tab's "cite" event instead of letting the browser follow it.
+CITE_LINK_JS = """
+const handler = (event) => {
+  const link = event.target.closest ? event.target.closest('a[href^="#cite-"]') : null;
+  if (!link) return;
+  event.preventDefault();
+  event.stopPropagation();
+  trigger('cite', {target: link.getAttribute('href')});
+  element.scrollIntoView({behavior: 'smooth', block: 'start'});
+};
+if (window.dbCiteLinkHandler) document.removeEventListener('click', window.dbCiteLinkHandler, true);
+window.dbCiteLinkHandler = handler;
+document.addEventListener('click', handler, true);
+"""
 
 
 def went_well_choices(language: str) -> list[tuple[str, str]]:
@@ -49,7 +65,10 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
             went_well = labels.make(gr.Radio, "ask.went_well", value="all",
                                     extra=lambda lang: {"choices": went_well_choices(lang)})
     labels.register(filters_box, "ask.filters")
-    chat = labels.make(gr.Chatbot, "ask.chat", render_markdown=False, feedback_options=None, height=360)
+    # Markdown only for our citation links: every message is escaped first (render.answer_markdown), and
+    # neither LaTeX nor custom tags are rendered.
+    chat = labels.make(gr.Chatbot, "ask.chat", render_markdown=True, sanitize_html=True, allow_tags=False,
+                       latex_delimiters=[], feedback_options=None, height=360, elem_id="db-ask-chat")
     with gr.Row():
         question = labels.make(gr.Textbox, "ask.question", scale=5,
                                extra=lambda lang: {"placeholder": t("ask.question_placeholder", lang)})
@@ -57,7 +76,9 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     with gr.Row():
         cited = labels.make(gr.Dropdown, "ask.citations", choices=[], scale=4)
         show = labels.button("ask.show_case", scale=1)
-    cited_view = gr.HTML()
+    cited_view = gr.HTML(js_on_load=CITE_LINK_JS, elem_id="db-ask-cited")
+    citation_link = gr.Textbox(visible=False)  # the link target, for API callers of open_citation
+    open_citation_button = gr.Button(visible=False)
     with gr.Row():
         comment = labels.make(gr.Textbox, "ask.comment", scale=4)
         helpful = labels.button("ask.helpful", scale=1)
@@ -73,17 +94,20 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         actor = ctx.actor(request)
         filters = search_filters(sectors_value, unit_value, category_value, since_value, until_value,
                                  went_well_value)
-        history = list(history or []) + [{"role": "user", "content": question_value},
+        history = list(history or []) + [{"role": "user", "content": escape_markdown(question_value)},
                                          {"role": "assistant", "content": ""}]
         yield history, gr.update(), None, ""
         answer, citations = "", []
         for event in stream_answer(runtime.index, runtime.components.chat, runtime.settings, actor,
                                    question_value, filters, language=language):
             answer += event.text_delta
-            history[-1] = {"role": "assistant", "content": answer}
+            history[-1] = {"role": "assistant", "content": answer_markdown(answer)}
             if event.done:
                 citations = event.citations
             yield history, gr.update(), None, ""
+        # Links only once the answer is complete and it is known which points it cited.
+        history[-1] = {"role": "assistant", "content": answer_markdown(
+            answer, {(c.case_id, c.learning_point_id): c.title for c in citations})}
         choices = [(f"{c.title} [{c.case_id} / {c.learning_point_id}]", c.case_id) for c in citations]
         state = {"question": question_value, "answer": answer,
                  "cited_ids": [c.learning_point_id for c in citations]}
@@ -94,6 +118,20 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         if not case_value:
             return ""
         return case_html(visible_points(ctx, ctx.actor(request), case_value), language)
+
+    @friendly_errors
+    def open_citation(language, link_value, evt: gr.EventData, request: gr.Request):
+        # From the page the clicked link's target comes with the event; API callers pass it as a value.
+        data = getattr(evt, "_data", None)
+        target = data.get("target") if isinstance(data, dict) and data.get("target") else link_value
+        cited_ids = parse_citation_target(target or "")
+        if cited_ids is None:
+            raise InvalidInput("input.invalid", reason=str(target or "")[:80])
+        case_id, point_id = cited_ids
+        case = visible_points(ctx, ctx.actor(request), case_id)
+        # The cited point first; the case's other approved points follow for context.
+        return case_html(case, language, points=sorted(case.learning_points, key=lambda p: p.id != point_id),
+                         cited_point=point_id)
 
     def rate(is_helpful: bool):
         @friendly_errors
@@ -111,5 +149,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     question.submit(ask, [lang, question, chat, *filters], [chat, cited, last, question], api_visibility="private")
     show.click(show_cited, [lang, cited], cited_view, api_name="cited_case")
     cited.change(show_cited, [lang, cited], cited_view, api_visibility="private")
+    cited_view.cite(open_citation, [lang, citation_link], cited_view, api_name="open_clicked_citation",
+                    api_visibility="private")
+    open_citation_button.click(open_citation, [lang, citation_link], cited_view, api_name="open_citation")
     helpful.click(rate(True), [lang, last, comment], [rated, comment], api_name="rate_helpful")
     unhelpful.click(rate(False), [lang, last, comment], [rated, comment], api_name="rate_unhelpful")

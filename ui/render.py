@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from html import escape
 
 from assistant.cases import CaseView, LearningPointView, format_timestamp
@@ -49,21 +51,43 @@ def _list(title: str, items: list[str]) -> str:
     return f"<p><b>{_e(title)}</b></p><ul>" + "".join(f"<li>{_e(i)}</li>" for i in items) + "</ul>"
 
 
-def point_html(point: LearningPointView, language: str, segments: dict[int, tuple[str, str]] | None = None) -> str:
-    """A learning point with its evidence quoted beside the transcript line (and time) it came from."""
+def segment_anchor(index: int) -> str:
+    """The element id of transcript line ``index`` in a case view (what an evidence link points to)."""
+    return f"seg-{int(index)}"
+
+
+def _evidence_label(index: object, stamp: str, language: str, *, link: bool, audio: bool) -> str:
+    label = f"#{_e(index)} {_e(stamp)}"
+    if not link:
+        return f'<span class="db-time">{label}</span>'
+    # A plain fragment link scrolls even without script; review_tab's handler adds the highlight and audio.
+    title = t("case.evidence_play" if audio else "case.evidence_jump", language)
+    return (f'<a class="db-cite db-time" href="#{segment_anchor(index)}" data-segment="{int(index)}" '
+            f'title="{_e(title)}">{"▶ " if audio else ""}{label}</a>')
+
+
+def point_html(point: LearningPointView, language: str, segments: dict[int, tuple[str, str]] | None = None,
+               *, evidence_links: bool = False, audio: bool = False, cited: bool = False) -> str:
+    """A learning point with its evidence quoted beside the transcript line (and time) it came from.
+
+    With ``evidence_links`` each citation links to its transcript line (``segment_anchor``); ``audio`` says the
+    recording was kept, so following a citation also plays that part of it; ``cited`` marks the point an Ask
+    answer's link opened.
+    """
     actions = [a.get("action", "") + (f" ({a['measure']})" if a.get("measure") else "")
                for a in point.suggested_actions]
     evidence = []
     for item in point.evidence:
         index = item.get("segment_index")
         stamp, line = (segments or {}).get(index, ("", ""))
+        linked = evidence_links and isinstance(index, int) and index in (segments or {})
         evidence.append(
-            f'<li><span class="db-time">#{_e(index)} {_e(stamp)}</span> “{_e(item.get("quote", ""))}”'
+            f'<li>{_evidence_label(index, stamp, language, link=linked, audio=audio)} “{_e(item.get("quote", ""))}”'
             + (f'<br><span class="db-segment">{_e(line)}</span>' if line else "") + "</li>"
         )
     status = translate(f"review.status_{point.status}", language)
     return (
-        f'<div class="db-point"><h4>{_e(point.title)}</h4>'
+        f'<div class="db-point{" db-point-cited" if cited else ""}"><h4>{_e(point.title)}</h4>'
         f'<p class="db-meta">{_e(t("case.category", language))}: {_e(category_label(point.category, language))} · '
         f'{_e(t("case.severity", language))}: {_e(point.severity)} · {_e(t("case.status", language))}: {_e(status)}'
         + (f' · {_e(t("case.safety_ii", language))}' if point.safety_ii else "") + "</p>"
@@ -104,12 +128,19 @@ def category_label(category_id: str, language: str) -> str:
     return category_id
 
 
-def case_html(case: CaseView, language: str, *, points: list[LearningPointView] | None = None) -> str:
-    """Transcript, ISBAR and learning points of one case (pseudonymised text only)."""
+def case_html(case: CaseView, language: str, *, points: list[LearningPointView] | None = None,
+              evidence_links: bool = False, cited_point: str | None = None) -> str:
+    """Transcript, ISBAR and learning points of one case (pseudonymised text only).
+
+    ``evidence_links`` (the Review tab) gives each transcript line the id its citations link to; only one view
+    on a page may use it, as element ids must be unique.
+    """
     segments = {s.index: (format_timestamp(s.start) if s.end > 0 else "", s.text) for s in case.segments}
     points = case.learning_points if points is None else points
+    audio = evidence_links and case.audio_kept
     transcript = "".join(
-        f'<li><span class="db-time">#{s.index} {_e(segments[s.index][0])}</span> {_e(s.text)}</li>'
+        (f'<li id="{segment_anchor(s.index)}">' if evidence_links else "<li>")
+        + f'<span class="db-time">#{s.index} {_e(segments[s.index][0])}</span> {_e(s.text)}</li>'
         for s in case.segments
     )
     isbar = "".join(
@@ -117,7 +148,9 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
         for section in case.isbar
     )
     body = (
-        f'<div class="db-case"><p class="db-meta">{_e(t("case.case_id", language))} {_e(case.id)} · '
+        '<div class="db-case"' + (f' data-case="{_e(case.id)}"' if evidence_links else "")
+        + (' data-audio="kept"' if audio else "") + ">"
+        f'<p class="db-meta">{_e(t("case.case_id", language))} {_e(case.id)} · '
         f"{_e(t('sector.' + case.sector, language))} · {_e(case.unit)} · {_e(case.event_date or '')} · "
         f"{_e(case.event_type)}</p>"
     )
@@ -127,7 +160,11 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
         body += f"<h3>{_e(t('case.isbar', language))}</h3><dl class='db-isbar'>{isbar}</dl>"
     if points:
         body += f"<h3>{_e(t('case.learning_points', language))}</h3>"
-        body += "".join(point_html(p, language, segments) for p in points)
+        if evidence_links and segments:
+            hint = t("case.evidence_hint_audio" if audio else "case.evidence_hint", language)
+            body += f'<p class="db-meta">{_e(hint)}</p>'
+        body += "".join(point_html(p, language, segments, evidence_links=evidence_links, audio=audio,
+                                   cited=p.id == cited_point) for p in points)
     if transcript:
         body += f"<h3>{_e(t('case.transcript', language))}</h3><ol class='db-transcript'>{transcript}</ol>"
     return body + "</div>"
@@ -165,3 +202,45 @@ def status_html(status: ReporterStatus, language: str) -> str:
 
 def message_html(text: str, kind: str = "info") -> str:
     return f'<p class="db-{kind}">{_e(text)}</p>'
+
+
+# -- chat answers as Markdown ---------------------------------------------------------------------------------
+
+_ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# The label ask.py writes for a cited point; ids are opaque hex, so anything else in brackets is left as text.
+_CITATION_LABEL = re.compile(r"\[([0-9A-Za-z_]{1,64}) / ([0-9A-Za-z_]{1,64})\]")
+_CITATION_TARGET = re.compile(r"#?cite-([0-9A-Za-z_]{1,64})-([0-9A-Za-z_]{1,64})")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as Markdown that renders literally: every ASCII punctuation mark is backslash-escaped, so model
+    or user text cannot make links, images, HTML tags, emphasis or autolinks of its own."""
+    return _ASCII_PUNCTUATION.sub(r"\\\1", text or "")
+
+
+def citation_target(case_id: str, point_id: str) -> str:
+    """The fragment a citation link in the Ask tab points to; ask_tab's click handler opens that case."""
+    return f"#cite-{case_id}-{point_id}"
+
+
+def parse_citation_target(target: str) -> tuple[str, str] | None:
+    """(case id, learning point id) from a ``citation_target``, or None for anything else."""
+    match = _CITATION_TARGET.fullmatch((target or "").strip())
+    return (match.group(1), match.group(2)) if match else None
+
+
+def answer_markdown(text: str, cited: Mapping[tuple[str, str], str] | None = None) -> str:
+    """A chat answer as escaped Markdown in which only the ``[case / point]`` labels of ``cited`` points
+    ((case id, point id) → title) become links; labels the answer did not cite stay plain text."""
+    cited = cited or {}
+    out, last = [], 0
+    for match in _CITATION_LABEL.finditer(text or ""):
+        key = (match.group(1), match.group(2))
+        if key not in cited:
+            continue
+        out.append(escape_markdown(text[last:match.start()]))
+        out.append(f'[[{key[0]} / {key[1]}]]({citation_target(*key)} "{escape_markdown(cited[key])}")')
+        last = match.end()
+    out.append(escape_markdown((text or "")[last:]))
+    return "".join(out)
+

@@ -5,6 +5,8 @@ from __future__ import annotations
 import gradio as gr
 import pandas as pd
 
+from assistant.cases import segment_clip
+from assistant.errors import InvalidInput
 from assistant.feedback import draft_feedback, release_feedback, save_feedback
 from assistant.models import CaseStatus, Sector, Severity
 from assistant.review import (
@@ -25,6 +27,28 @@ from ui.debrief_tab import parse_date
 from ui.filters import case_filter_inputs, category_choices
 from ui.labels import Labels
 from ui.render import case_html, category_label, message_html
+
+# A click on an evidence link (render.point_html) scrolls to and marks its transcript line here; when the
+# case kept its audio, it also fires this component's "cite" event, which plays that part of the recording.
+EVIDENCE_LINK_JS = """
+if (!element.dataset.dbCites) {
+  element.dataset.dbCites = 'on';
+  element.addEventListener('click', (event) => {
+    const link = event.target.closest ? event.target.closest('a.db-cite') : null;
+    if (!link || !element.contains(link)) return;
+    event.preventDefault();
+    const segment = link.dataset.segment;
+    element.querySelectorAll('.db-cited-line').forEach((line) => line.classList.remove('db-cited-line'));
+    const line = element.querySelector('#seg-' + segment);
+    if (line) {
+      line.classList.add('db-cited-line');
+      line.scrollIntoView({behavior: 'smooth', block: 'center'});
+    }
+    const view = link.closest('[data-case]');
+    if (view && view.dataset.audio === 'kept') trigger('cite', {segment: Number(segment), case: view.dataset.case});
+  });
+}
+"""
 
 QUEUE_COLUMNS = ("case_id", "status", "sector", "unit", "event_date", "event_type", "pending_points", "categories")
 
@@ -66,8 +90,12 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         open_button = labels.button("review.open")
     with gr.Row():
         with gr.Column(scale=3):
-            case_view = gr.HTML()
+            case_view = gr.HTML(js_on_load=EVIDENCE_LINK_JS, elem_id="db-review-case")
         with gr.Column(scale=2):
+            evidence_audio = labels.make(gr.Audio, "review.evidence_audio", interactive=False, autoplay=True,
+                                         editable=False, buttons=[], elem_id="db-evidence-audio")
+            cited_segment = gr.Number(visible=False, precision=0)  # for API callers of evidence_clip
+            play_button = gr.Button(visible=False)
             point_id = labels.make(gr.Dropdown, "review.point", choices=[], allow_custom_value=True)
             visibility = labels.make(gr.Radio, "review.visibility", value="staff",
                                      extra=lambda lang: {"choices": visibility_choices(lang)})
@@ -126,7 +154,24 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         case = open_case(runtime.db, ctx.actor(request), case_value)
         choices = [(f"{p.position + 1}. {p.title} ({translate(f'review.status_{p.status}', language)})", p.id)
                    for p in case.learning_points]
-        return case_html(case, language), gr.update(choices=choices, value=choices[0][1] if choices else None)
+        return (case_html(case, language, evidence_links=True),
+                gr.update(choices=choices, value=choices[0][1] if choices else None))
+
+    @friendly_errors
+    def play_evidence(language, case_value, segment_value, evt: gr.EventData, request: gr.Request):
+        # From the page the clicked citation (and the case shown) come with the event; API callers pass values.
+        data = getattr(evt, "_data", None)
+        data = data if isinstance(data, dict) else {}
+        segment = data["segment"] if data.get("segment") is not None else segment_value
+        case_value = data.get("case") or case_value
+        if not case_value or segment is None or segment == "":
+            return None
+        try:
+            index = int(segment)
+        except (TypeError, ValueError):
+            raise InvalidInput("input.invalid", reason=str(segment)[:40]) from None
+        clip = segment_clip(runtime.db, runtime.settings, ctx.actor(request), case_value, index)
+        return clip.sample_rate, clip.as_pcm16()
 
     @friendly_errors
     def point_fields(language, case_value, point_value, request: gr.Request):
@@ -187,6 +232,10 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     filters = [lang, sectors, unit, category, since, until, statuses]
     refresh.click(load_queue, filters, [queue, case_id], api_name="review_queue")
     open_button.click(show_case, [lang, case_id], [case_view, point_id], api_name="open_case")
+    open_button.click(lambda: None, None, evidence_audio, api_visibility="private")  # no clip of the last case
+    case_view.cite(play_evidence, [lang, case_id, cited_segment], evidence_audio, api_name="play_clicked_evidence",
+                   api_visibility="private")
+    play_button.click(play_evidence, [lang, case_id, cited_segment], evidence_audio, api_name="evidence_clip")
     point_id.change(point_fields, [lang, case_id, point_id], [title, what_happened, edit_category, severity],
                     api_name="point_fields")
 
