@@ -93,7 +93,7 @@ def track_action(db: Database, actor: Actor, point_id: str, *, action_index: int
     with db.session() as session:
         point = session.get(LearningPoint, point_id)
         if point is None:
-            raise NotFound("record.not_found", what=f"Læringspunkt {point_id}")
+            raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
         if point.status != "approved":
             raise InvalidInput("learning.action_needs_approved_point", status=point.status)
         suggested = list(point.suggested_actions or [])
@@ -121,7 +121,7 @@ def update_action(db: Database, actor: Actor, action_id: str, plan: ActionPlan) 
     with db.session() as session:
         row = session.get(ActionFollowUp, action_id)
         if row is None:
-            raise NotFound("record.not_found", what=f"Handling {action_id}")
+            raise NotFound("record.not_found", what="record.what.action", action_id=action_id)
         before = _snapshot(row)
         _apply(row, plan, actor)
         session.flush()
@@ -173,7 +173,7 @@ def action_choices(db: Database, actor: Actor, point_id: str) -> list[str]:
     with db.session() as session:
         point = session.get(LearningPoint, point_id)
         if point is None or point.status != "approved":
-            raise NotFound("record.not_found", what=f"Læringspunkt {point_id}")
+            raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
         return [a.get("action", "") for a in point.suggested_actions or []]
 
 

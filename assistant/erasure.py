@@ -28,7 +28,7 @@ def erase_case(db: Database, index: LearningIndexLike, settings: Settings, actor
     with db.session() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("record.not_found", what=f"Sag {case_id}")
+            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
         if db.is_sqlite:
             # Deleted rows are overwritten with zeros, not just unlinked (some SQLite builds keep the bytes).
             session.execute(text("PRAGMA secure_delete = ON"))

@@ -18,7 +18,7 @@ def draft_feedback(db: Database, chat, actor: Actor, case_id: str, *, notes: str
     with db.session() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("record.not_found", what=f"Sag {case_id}")
+            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
         points = case.drafts[-1].learning_points if case.drafts else []
         approved = [p for p in points if p.status == "approved"]
         rejected = sum(p.status == "rejected" for p in points)
@@ -47,7 +47,7 @@ def _store(db: Database, actor: Actor, case_id: str, text: str, *, release: bool
     with db.session() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("record.not_found", what=f"Sag {case_id}")
+            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
         row = case.feedback or Feedback(case_id=case_id, text=text)
         before = {"text": row.text, "status": row.status} if case.feedback else None
         row.text = text

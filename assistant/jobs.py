@@ -94,7 +94,7 @@ def job_progress(db: Database, job_id: str) -> JobProgress:
     with db.session() as session:
         job = session.get(Job, job_id)
         if job is None:
-            raise NotFound("record.not_found", what=f"Job {job_id}")
+            raise NotFound("record.not_found", what="record.what.job", job_id=job_id)
         return JobProgress(
             job_id=job.id,
             case_id=job.case_id,
@@ -241,7 +241,7 @@ def retry_job(db: Database, job_id: str) -> JobProgress:
     with db.session() as session:
         job = session.get(Job, job_id)
         if job is None:
-            raise NotFound("record.not_found", what=f"Job {job_id}")
+            raise NotFound("record.not_found", what="record.what.job", job_id=job_id)
         if job.status != JobStatus.failed.value:
             raise InvalidInput("job.not_retryable", status=job.status)
         if _input_gone(session, job):

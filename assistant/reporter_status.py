@@ -149,7 +149,7 @@ def answer_question_by_receipt(db: Database, pseudonymiser, code: str, point_id:
     with db.session() as session:
         case = session.scalar(select(Case).where(Case.receipt_hash == receipt_hash(code)))
         if case is None:
-            raise NotFound("record.not_found", what="Kvitteringskoden")
+            raise NotFound("record.not_found", what="record.what.receipt")
         case_id = case.id
     return _answer(db, pseudonymiser, RECEIPT_HOLDER, case_id, point_id, answer)
 
@@ -162,7 +162,7 @@ def answer_question_as_reporter(db: Database, pseudonymiser, actor: Actor, point
         case = session.get(Case, point.case_id) if point is not None else None
         if case is None or actor.user_id is None or case.reporter_id != actor.user_id:
             # Only the case's own reporter answers for the team; others learn nothing about the point.
-            raise NotFound("record.not_found", what=f"Læringspunkt {point_id}")
+            raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
         case_id = case.id
     return _answer(db, pseudonymiser, actor, case_id, point_id, answer)
 
@@ -180,7 +180,7 @@ def _answer(db: Database, pseudonymiser, actor: Actor, case_id: str, point_id: s
     with db.session() as session:
         point = session.get(LearningPoint, point_id)
         if point is None or point.case_id != case_id:
-            raise NotFound("record.not_found", what=f"Læringspunkt {point_id}")
+            raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
         if point.status != PointStatus.returned.value:
             raise InvalidInput("review.no_open_question")
     known = known_pseudonyms(db, case_id)

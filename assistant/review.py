@@ -136,9 +136,16 @@ def open_case(db: Database, actor: Actor, case_id: str) -> CaseView:
 
 
 def _point(session, point_id: str) -> LearningPoint:
+    """A point that may be decided now: from its case's newest draft, with no new draft being made."""
     point = session.get(LearningPoint, point_id)
     if point is None:
-        raise NotFound("record.not_found", what=f"Læringspunkt {point_id}")
+        raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
+    case = session.get(Case, point.case_id)
+    # After the transcript was edited, the old draft is history: a decision on it would be lost from view.
+    if case.drafts and case.drafts[-1].id != point.draft_id:
+        raise InvalidInput("review.superseded_draft")
+    if any(job.status in ("queued", "running") for job in case.jobs):
+        raise InvalidInput("review.redraft_running")
     return point
 
 

@@ -217,3 +217,24 @@ def test_unreadable_numbered_text_is_refused_in_both_languages(text):
         parse_numbered_segments(text)
     assert refused.value.key == "case.revision_unreadable"
     assert "[0]" in refused.value.message("da") and "[0]" in refused.value.message("en")
+
+
+def test_no_decision_is_taken_on_an_old_draft_or_while_the_new_one_is_made(db, settings, people, components,
+                                                                            drafted):
+    from assistant.review import approve
+    from vectorstore.index import LearningIndex
+
+    index = LearningIndex(settings)
+    old_point = load_case(db, drafted.case_id).learning_points[0].id
+    queued = revise_transcript(db, components, people["rita"], drafted.case_id, {1: "Mette så fejlen i tide."})
+    with pytest.raises(InvalidInput) as running:
+        approve(db, index, people["lars"], old_point)
+    assert "nyt udkast" in running.value.message("da")
+
+    assert run_job(db, components, queued.job_id).status == JobStatus.done
+    with pytest.raises(InvalidInput) as superseded:
+        approve(db, index, people["lars"], old_point)
+    assert "older draft" in superseded.value.message("en")
+    new_point = load_case(db, drafted.case_id).learning_points[0].id
+    approve(db, index, people["lars"], new_point)
+    assert index.count() == 1
