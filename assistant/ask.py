@@ -41,10 +41,12 @@ class Citation(BaseModel):
 
 
 class AnswerEvent(BaseModel):
-    """A piece of a streamed answer; the last event carries the citations."""
+    """A piece of a streamed answer. The first event lists the retrieved ``sources`` (shown at once, before the
+    model has read them); the last carries the citations the answer actually used."""
 
     text_delta: str = ""
     done: bool = False
+    sources: list[Citation] = []
     citations: list[Citation] = []
     nothing_similar: bool = False
 
@@ -66,14 +68,24 @@ def similar_cases(index, actor: Actor, query: str, filters: SearchFilters | None
     return SimilarResult(hits=hits, nothing_similar=nothing)
 
 
-def _render_points(hits: list[Hit]) -> str:
+def _shortened(text: str, words: int) -> str:
+    """At most ``words`` words: the title and what happened come first in a point's text, so they survive."""
+    kept = text.split(" ")
+    return text if len(kept) <= words else " ".join(kept[:words]).rstrip(",;:") + " …"
+
+
+def _render_points(hits: list[Hit], words: int | None = None) -> str:
     blocks = []
     for n, hit in enumerate(hits, start=1):
         # Angle brackets become look-alikes, as in drafting: stored text can neither close <data> early nor
         # spell a chat-template token such as <|im_start|>.
         text = hit.text.replace("<", "‹").replace(">", "›")
-        blocks.append(f"[{n}] ({hit.category}, {hit.sector}) {text}")
+        blocks.append(f"[{n}] ({hit.category}, {hit.sector}) {_shortened(text, words) if words else text}")
     return "\n\n".join(blocks)
+
+
+def _citation(hit: Hit) -> Citation:
+    return Citation(case_id=hit.case_id, learning_point_id=hit.learning_point_id, title=hit.title)
 
 
 def _cited(sentence: str, hits: list[Hit]) -> tuple[str, list[int]] | None:
@@ -102,8 +114,13 @@ def stream_answer(index, chat, settings: Settings, actor: Actor, question: str,
     if found.nothing_similar:
         yield AnswerEvent(text_delta=translate("ask.nothing_similar", language), done=True, nothing_similar=True)
         return
-    hits = found.hits
-    messages = load_prompt("answer_question", language).render(question=question.strip(), points=_render_points(hits))
+    yield AnswerEvent(sources=[_citation(h) for h in found.hits])
+    # The model reads only the nearest few points, shortened: on two CPU cores every prompt token costs ~15 ms
+    # before the first word appears. The sources above still list every retrieved point.
+    hits = found.hits[: settings.answer_points]
+    messages = load_prompt("answer_question", language).render(
+        question=question.strip(), points=_render_points(hits, settings.answer_point_words)
+    )
     used: list[int] = []
     buffer, pending = "", ""
     emitted = False
@@ -145,11 +162,7 @@ def stream_answer(index, chat, settings: Settings, actor: Actor, question: str,
         listing = "\n".join(f"- {h.title} [{h.case_id} / {h.learning_point_id}]" for h in hits)
         used = list(range(1, len(hits) + 1))
         yield AnswerEvent(text_delta=translate("ask.no_cited_answer", language) + "\n" + listing)
-    yield AnswerEvent(
-        done=True,
-        citations=[Citation(case_id=hits[n - 1].case_id, learning_point_id=hits[n - 1].learning_point_id,
-                            title=hits[n - 1].title) for n in used],
-    )
+    yield AnswerEvent(done=True, citations=[_citation(hits[n - 1]) for n in used])
 
 
 def answer_question(index, chat, settings: Settings, actor: Actor, question: str,

@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         "when fewer than k pass does Chroma filter (which scans every matching point).",
     )
     retrieval_k: int = 5
+    answer_points: int = Field(
+        3, ge=1, description="How many of the retrieved points the chat model reads (the nearest ones)."
+    )
+    answer_point_words: int = Field(
+        60, ge=10, description="Each point is cut to this many words for the chat model (title and what happened "
+        "come first)."
+    )
 
     # Drafting
     prompt_language: Literal["da", "en"] = "da"

@@ -9,6 +9,7 @@ import pytest
 from assistant.ask import answer_question, similar_cases, stream_answer
 from assistant.auth import Actor, Role
 from assistant.errors import InvalidInput
+from assistant.i18n import translate
 from vectorstore.index import LearningIndex
 from vectorstore.schema import IndexedPoint, SearchFilters
 
@@ -96,6 +97,18 @@ def test_an_empty_question_is_refused(index):
         similar_cases(index, STAFF, "   ")
 
 
+def test_sources_come_first_and_the_model_reads_only_the_nearest_points_shortened(index, settings):
+    chat = ScriptedChat("Insulin blev forvekslet ved vagtskifte [1].")
+    brief = settings.model_copy(update={"answer_points": 1, "answer_point_words": 12})
+    events = list(stream_answer(index, chat, brief, STAFF, "forveksling af insulin ved vagtskifte"))
+    assert events[0].sources and not events[0].text_delta  # shown before the model has said anything
+    assert events[0].sources[0].learning_point_id == "lp-ins" and len(events[0].sources) >= 2
+    data = chat.messages[-1].content.split("<data>")[1].split("</data>")[0]
+    assert data.count("[1]") == 1 and "[2]" not in data  # one point read, the rest only listed
+    assert "adskilte hylder" not in data and data.rstrip().endswith("…")  # cut after 12 words
+    assert [c.learning_point_id for c in events[-1].citations] == ["lp-ins"]
+
+
 @pytest.mark.real_llm
 def test_real_llm_answer_cites_only_retrieved_points_and_ignores_injection(index, settings):
     from assistant.llm import make_chat_model
@@ -104,5 +117,7 @@ def test_real_llm_answer_cites_only_retrieved_points_and_ignores_injection(index
     answer = answer_question(index, chat, settings, STAFF, "Har vi set en pumpealarm blive overhørt?")
     retrieved = {h.learning_point_id for h in similar_cases(index, STAFF, "Har vi set en pumpealarm blive overhørt?").hits}
     assert answer.citations, answer.text_delta
+    # The fallback lists every source as cited: it must not be what made this pass.
+    assert not answer.text_delta.startswith(translate("ask.no_cited_answer", "da")), answer.text_delta
     assert {c.learning_point_id for c in answer.citations} <= retrieved
     assert "PWNED" not in answer.text_delta.upper()

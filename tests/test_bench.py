@@ -44,6 +44,19 @@ def test_quick_bench_of_speech_index_and_memory_writes_every_figure_with_referen
     assert result.parts[2].figures[0].unit == "MB"
 
 
+@pytest.mark.real_llm
+def test_quick_bench_of_drafting_end_to_end_and_chat_with_the_real_models(settings, tmp_path, monkeypatch):
+    result = _bench(settings, tmp_path, monkeypatch, "drafting,end_to_end,chat")
+    drafting, end_to_end, chat = result.parts
+    assert drafting.details["tokens_in"] > 0 and drafting.details["calls"] >= 1
+    assert end_to_end.details["segments"] >= 1
+    moments = {f.name: f for f in chat.figures}
+    shown, first, total = (moments[name].value for name in
+                           ("time to sources shown", "time to first cited sentence", "total time, cited answer"))
+    assert shown <= first <= total  # the sources come before the answer, which ends last
+    assert all(f.reference for f in chat.figures)
+    assert chat.details["citations_median"] >= 1
+
 
 def test_an_unknown_part_is_refused(tmp_path):
     done = CliRunner().invoke(_app(), ["bench", "--quick", "--only", "teleport", "--output", str(tmp_path / "r.json")])

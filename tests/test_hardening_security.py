@@ -327,7 +327,8 @@ def poisoned_index(settings):
 def test_injections_in_learning_points_stay_inside_the_data_block_and_change_no_instruction(settings,
                                                                                           poisoned_index):
     chat = ObeyingChat("Alarmen blev overhørt [1].")
-    answer_question(poisoned_index, chat, settings, STAFF, "Er en pumpealarm blevet overhørt?")
+    every_point_read = settings.model_copy(update={"answer_points": settings.retrieval_k})
+    answer_question(poisoned_index, chat, every_point_read, STAFF, "Er en pumpealarm blevet overhørt?")
     system, user = chat.messages[0].content, chat.messages[-1].content
     assert "PWNED" not in system and "udviklertilstand" not in system
     assert user.count("<data>") == 1 and user.count("</data>") == 1

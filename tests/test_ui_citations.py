@@ -115,6 +115,14 @@ def test_an_answer_links_its_citations_and_shows_model_markup_as_text(running_ap
     assert "<script>" not in answer and r"\<script\>" in answer
     assert "](http" not in answer and r"\[se her\]\(http\:" in answer and r"\!\[x\]" in answer
 
+    # Before the model's first word, the retrieved points were listed and could be opened.
+    job = staff.submit("da", QUESTION, [], [], "", "", "", "", "all", api_name="/ask")
+    job.result()
+    waiting = [message_text(out[0][-1]) for out in job.outputs() if out[0] and out[0][-1]["role"] == "assistant"]
+    listed = next(text for text in waiting if text)
+    assert listed.startswith("*Fandt 1 lignende læringspunkter") and point_id in listed, waiting
+    assert waiting[-1] == answer
+
     cited_html = staff.predict("da", links[0], api_name="/open_citation")
     assert f"id: {cited_point}" in cited_html and "Dobbeltkontrol af insulin ved vagtskifte" in cited_html
     assert 'class="db-point db-point-cited"' in cited_html

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from assistant.ask import rate_answer, stream_answer
+from assistant.ask import Citation, rate_answer, stream_answer
 from assistant.auth import Actor, Permission
 from assistant.cases import load_case
 from assistant.errors import InvalidInput, NotFound
@@ -57,6 +57,13 @@ def visible_points(ctx: AppContext, actor: Actor, case_id: str):
     return case.model_copy(update={"segments": [], "isbar": [], "learning_points": points})
 
 
+def sources_markdown(sources: list[Citation], language: str) -> str:
+    """The retrieved points, listed while the answer is being written (escaped: titles are people's text)."""
+    lines = [f"*{t('ask.reading_sources', language, count=len(sources))}*"]
+    lines += [f"- {escape_markdown(c.title)} {escape_markdown(c.label)}" for c in sources]
+    return "\n".join(lines)
+
+
 def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     runtime = ctx.runtime
     with gr.Accordion(t("ask.filters", "da"), open=False) as filters_box:
@@ -100,8 +107,15 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         answer, citations = "", []
         for event in stream_answer(runtime.index, runtime.components.chat, runtime.settings, actor,
                                    question_value, filters, language=language):
+            if event.sources:
+                # Shown while the model reads them (seconds on a small machine): what was found, openable at once.
+                history[-1] = {"role": "assistant", "content": sources_markdown(event.sources, language)}
+                sources = [(f"{c.title} [{c.case_id} / {c.learning_point_id}]", c.case_id) for c in event.sources]
+                yield history, gr.update(choices=sources, value=None), None, ""
+                continue
             answer += event.text_delta
-            history[-1] = {"role": "assistant", "content": answer_markdown(answer)}
+            if answer:
+                history[-1] = {"role": "assistant", "content": answer_markdown(answer)}
             if event.done:
                 citations = event.citations
             yield history, gr.update(), None, ""
