@@ -165,6 +165,8 @@ def show(case_id: str) -> None:
         for ev in lp.evidence:
             console.print(f"     {_t('evidence')} [{stamps.get(ev['segment_index'], '?')}]: “{ev['quote']}”",
                           markup=False, highlight=False)
+        if not lp.evidence and lp.status == "draft":
+            console.print(f"     {_t('no_evidence')}", markup=False, highlight=False)
 
 
 @jobs_app.command("list")

@@ -271,21 +271,28 @@ def _supported(quote: str, segment: Segment) -> bool:
     return fuzz.partial_ratio(quote.casefold(), segment.text.casefold()) >= QUOTE_MATCH
 
 
+def _where_said(quote: str, by_index: dict[int, Segment]) -> int | None:
+    """The segment that holds ``quote`` best (the small model's line numbers are often wrong, its quotes less so)."""
+    if len(quote) < QUOTE_MIN_CHARS:
+        return None
+    scored = [(fuzz.partial_ratio(quote.casefold(), s.text.casefold()), -i) for i, s in by_index.items()]
+    score, negative_index = max(scored, default=(0, 0))
+    return -negative_index if score >= QUOTE_MATCH else None
+
+
 def _check_evidence(quotes: list[QuoteOut], by_index: dict[int, Segment], report: DraftReport) -> list[Evidence]:
-    """Keep quotes found in the segment they cite; a quote one line off is moved to its segment; others are dropped."""
+    """Keep quotes found in the segment they cite; a quote said elsewhere in the chunk is moved to the segment
+    that holds it; quotes nobody said are dropped."""
     kept: list[Evidence] = []
     for q in quotes:
-        if q.line not in by_index:
-            report.dropped_evidence += 1
-            continue
-        if _supported(q.quote, by_index[q.line]):
+        if q.line in by_index and _supported(q.quote, by_index[q.line]):
             index = q.line
         else:
-            near = [i for i in (q.line - 1, q.line + 1) if i in by_index and _supported(q.quote, by_index[i])]
-            if not near:
+            found = _where_said(q.quote, by_index)
+            if found is None:
                 report.dropped_evidence += 1
                 continue
-            index = near[0]
+            index = found
             report.corrected_evidence += 1
         if not any(e.segment_index == index and e.quote == q.quote for e in kept):
             kept.append(Evidence(segment_index=index, quote=q.quote))

@@ -162,15 +162,15 @@ def test_an_answer_that_never_validates_fails_with_a_readable_reason(mix_up, set
     assert "gyldigt udkast" in message and "schema not followed" in message and "points" in message
 
 
-def test_evidence_citing_a_segment_that_does_not_exist_is_dropped(mix_up, settings):
-    quote = "armbåndet ikke blev tjekket"
-    evidence = [{"line": 99, "quote": quote}, {"line": 2, "quote": quote}]
+def test_a_quote_cited_at_a_wrong_or_missing_line_is_moved_to_the_segment_that_holds_it(mix_up, settings):
+    quote = "armbåndet ikke blev tjekket"  # said in segment 2
+    evidence = [{"line": 99, "quote": quote}, {"line": 0, "quote": "fast skabelon"}]  # said in segment 7
     draft, report = draft_case_with_report(mix_up, CONTEXT, ScriptedChat(answer(point(evidence=evidence))), settings)
-    assert [e.segment_index for e in draft.learning_points[0].evidence] == [2]
-    assert report.dropped_evidence == 1
+    assert [(e.segment_index, e.quote) for e in draft.learning_points[0].evidence] == [(2, quote), (7, "fast skabelon")]
+    assert (report.dropped_evidence, report.corrected_evidence) == (0, 2)
 
 
-def test_a_quote_not_said_in_the_cited_segment_is_dropped_and_one_line_off_is_corrected(mix_up, settings):
+def test_a_quote_said_nowhere_is_dropped(mix_up, settings):
     evidence = [
         {"line": 5, "quote": "vi gav patienten en forkert dosis morfin"},  # said nowhere
         {"line": 3, "quote": "dobbelttjek af medicinskemaet"},  # said in segment 4
@@ -302,3 +302,18 @@ def test_the_bundled_model_drafts_a_schema_valid_danish_draft(mix_up, settings):
     assert [s.part for s in draft.isbar] == list(IsbarPart) and all(s.text for s in draft.isbar)
     assert draft.prompt_id == "draft_case" and draft.prompt_version and draft.model_id == chat.model_id
     assert draft.tokens_in > 0 and draft.tokens_out > 0
+
+
+def test_a_drafted_point_without_supporting_quotes_warns_the_reviewer_until_decided():
+    from assistant.cases import LearningPointView
+    from ui.render import point_html
+
+    bare = dict(id="p1", position=0, title="Titel", what_happened="Noget skete.", contributing_factors=[],
+                what_went_well=[], suggested_actions=[], category="medicin", severity="mild", safety_ii=False,
+                status="draft", visibility="staff")
+    assert "Intet citat fra samtalen" in point_html(LearningPointView(**bare, evidence=[]), "da")
+    assert "No quote from the conversation" in point_html(LearningPointView(**bare, evidence=[]), "en")
+    quoted = LearningPointView(**bare, evidence=[{"segment_index": 0, "quote": "noget skete"}])
+    assert "Intet citat" not in point_html(quoted, "da")
+    approved = LearningPointView(**{**bare, "status": "approved"}, evidence=[])
+    assert "Intet citat" not in point_html(approved, "da")

@@ -95,7 +95,10 @@ def point_html(point: LearningPointView, language: str, segments: dict[int, tupl
         + _list(t("case.factors", language), point.contributing_factors)
         + _list(t("case.went_well", language), point.what_went_well)
         + _list(t("case.actions", language), actions)
-        + (f"<p><b>{_e(t('case.evidence', language))}</b></p><ul>{''.join(evidence)}</ul>" if evidence else "")
+        + (f"<p><b>{_e(t('case.evidence', language))}</b></p><ul>{''.join(evidence)}</ul>" if evidence
+           # The model cited nothing that was said: the reviewer must check the point against the transcript.
+           else f'<p class="db-warning">{_e(t("case.no_evidence", language))}</p>' if point.status == "draft"
+           else "")
         + (f'<p class="db-note">{_e(point.decision_note)}</p>'
            if point.decision_note and point.decision_note != point.reporter_question else "")
         + _question_and_answer_html(point, language)
