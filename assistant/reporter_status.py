@@ -98,6 +98,14 @@ def job_error_message(error_key: str | None, language: str = "da") -> str:
     return message
 
 
+def _case_by_receipt(session, code: str) -> Case:
+    """The case a receipt code belongs to; the same NotFound for every wrong code."""
+    case = session.scalar(select(Case).where(Case.receipt_hash == receipt_hash(code)))
+    if case is None:
+        raise NotFound("record.not_found", what="record.what.receipt")
+    return case
+
+
 def status_by_receipt(db: Database, code: str, *, client: str | None = None,
                       limiter: LookupLimiter | None = None) -> ReporterStatus:
     """The case behind a receipt code; NotFound for any wrong code (no hint whether it was close).
@@ -107,10 +115,7 @@ def status_by_receipt(db: Database, code: str, *, client: str | None = None,
     if limiter is not None:
         limiter.check(client or "unknown")
     with db.session() as session:
-        case = session.scalar(select(Case).where(Case.receipt_hash == receipt_hash(code)))
-        if case is None:
-            raise NotFound("record.not_found", what="record.what.receipt")
-        return _status(db, case)
+        return _status(db, _case_by_receipt(session, code))
 
 
 def status_for_reporter(db: Database, actor: Actor, case_id: str) -> ReporterStatus:
@@ -147,10 +152,7 @@ def answer_question_by_receipt(db: Database, pseudonymiser, code: str, point_id:
     if limiter is not None:
         limiter.check(client or "unknown")
     with db.session() as session:
-        case = session.scalar(select(Case).where(Case.receipt_hash == receipt_hash(code)))
-        if case is None:
-            raise NotFound("record.not_found", what="record.what.receipt")
-        case_id = case.id
+        case_id = _case_by_receipt(session, code).id
     return _answer(db, pseudonymiser, RECEIPT_HOLDER, case_id, point_id, answer)
 
 

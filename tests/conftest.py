@@ -39,6 +39,22 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(data_dir=tmp_path / "data", cpu_threads=2)
 
 
+@pytest.fixture
+def db(settings: Settings):
+    """The test's own record store (SQLite in its data folder, migrated)."""
+    from assistant.store import open_database
+
+    return open_database(settings)
+
+
+@pytest.fixture
+def index(settings: Settings):
+    """The test's own learning index: a real Chroma collection with the bundled e5 embeddings."""
+    from vectorstore.index import LearningIndex
+
+    return LearningIndex(settings)
+
+
 @pytest.fixture(scope="session")
 def artifacts_dir() -> Path:
     """Where tests leave screenshots and reports for people to look at."""

@@ -17,18 +17,12 @@ from assistant.errors import InvalidInput, NotAllowed
 from assistant.intake import submit_guide_notes, submit_notes, submit_recording
 from assistant.jobs import run_job
 from assistant.models import CaseContext, IsbarPart
-from assistant.store import open_database
 from assistant.store.tables import Case, Job
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 
 NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
 PASSWORD = "korrekt-hest-batteri"
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
 
 
 @pytest.fixture

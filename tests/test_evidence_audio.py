@@ -20,7 +20,6 @@ from assistant.errors import NotAllowed, NotFound
 from assistant.intake import submit_recording
 from assistant.jobs import run_job
 from assistant.models import CaseContext, JobStatus
-from assistant.store import open_database
 from assistant.store.tables import AudioFile, utcnow
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
@@ -28,11 +27,6 @@ from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 AGENT = Actor(name="lars", role=Role.learning_agent)
 STAFF = Actor(name="sofie", role=Role.staff)
 TONE_STARTS = 9.0  # where the tone begins in the recording below (7 s of speech and quiet, 2 s more quiet)
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
 
 
 def recording(tmp_path):

@@ -45,11 +45,6 @@ NOTES = ("Jens fik dobbelt dosis insulin ved vagtskiftet.\n\n"
          "Det gik godt, at vi talte åbent om det bagefter.")
 
 
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
-
-
 def count(db, table) -> int:
     with db.session() as session:
         return session.scalar(select(func.count()).select_from(table))

@@ -22,18 +22,12 @@ from assistant.errors import InvalidAudio, InvalidInput
 from assistant.intake import submit_notes, submit_recording
 from assistant.jobs import retry_job, run_job
 from assistant.models import CaseContext, JobStatus
-from assistant.store import open_database
 from assistant.store.tables import AudioFile, Case, Draft, Job
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 from ui.render import case_html
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
 
 
 @pytest.fixture

@@ -12,16 +12,10 @@ from assistant.errors import InvalidAudio
 from assistant.intake import submit_recording
 from assistant.jobs import run_job
 from assistant.models import CaseContext, JobStatus
-from assistant.store import open_database
 from assistant.store.tables import Case, Job
 from assistant.cases import load_case
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
 
 
 def nothing_stored(db, settings) -> bool:

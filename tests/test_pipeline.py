@@ -12,17 +12,11 @@ from assistant.errors import InvalidInput
 from assistant.intake import submit_guide_notes, submit_notes
 from assistant.jobs import Worker, job_progress, retry_job, run_job
 from assistant.models import CaseContext, IsbarPart, JobStatus, Sector, Stage
-from assistant.store import open_database
 from assistant.store.tables import Case, Draft, Job, PseudonymEntry, Transcript
 from assistant.cases import load_case
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 
 NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen og reagerede hurtigt."
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
 
 
 @pytest.fixture

@@ -25,11 +25,9 @@ from assistant.reporter_status import (
     status_for_reporter,
 )
 from assistant.review import approve, open_case, review_queue, send_back
-from assistant.store import open_database
 from assistant.store.tables import LearningPoint, PseudonymEntry
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 from ui.render import case_html, status_html
-from vectorstore.index import LearningIndex
 
 AGENT = Actor(user_id="a1", name="agent-anne", role=Role.learning_agent)
 NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
@@ -43,16 +41,6 @@ def two_point_draft(segments, context, chat, settings, *, isbar=None, progress=N
     draft = fake_draft(segments, context, chat, settings, isbar=isbar, progress=progress)
     second = draft.learning_points[0].model_copy(update={"title": "Åben snak i teamet efter fejlen"})
     return draft.model_copy(update={"learning_points": [draft.learning_points[0], second]})
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
-
-
-@pytest.fixture
-def index(settings):
-    return LearningIndex(settings)
 
 
 @pytest.fixture

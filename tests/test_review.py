@@ -21,7 +21,6 @@ from assistant.jobs import run_job
 from assistant.models import CaseContext, Sector
 from assistant.reporter_status import status_by_receipt
 from assistant.review import PointEdit, QueueFilters, approve, edit_point, reject, reopen, review_queue, send_back
-from assistant.store import open_database
 from assistant.store.tables import (
     AnswerRating,
     AudioFile,
@@ -37,23 +36,12 @@ from assistant.store.tables import (
 )
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
-from vectorstore.index import LearningIndex
 
 AGENT = Actor(user_id="a1", name="agent-anne", role=Role.learning_agent)
 STAFF = Actor(user_id="s1", name="staff-sofie", role=Role.staff)
 ADMIN = Actor(user_id="ad", name="admin", role=Role.admin)
 NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
 QUERY = "insulin dobbelt dosis ved vagtskifte"
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
-
-
-@pytest.fixture
-def index(settings):
-    return LearningIndex(settings)
 
 
 @pytest.fixture

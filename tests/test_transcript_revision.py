@@ -25,18 +25,12 @@ from assistant.intake import (
 from assistant.jobs import run_job
 from assistant.models import CaseContext, IsbarPart, JobStatus
 from assistant.review import review_queue, send_back
-from assistant.store import open_database
 from assistant.store.tables import AuditEvent, Draft, Job, LearningPoint, PseudonymEntry
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 
 NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
 PASSWORD = "korrekt-hest-batteri"
-
-
-@pytest.fixture
-def db(settings):
-    return open_database(settings)
 
 
 @pytest.fixture
