@@ -2,7 +2,7 @@
 
 "No citation, no claim": the model is asked to end each sentence with ``[n]``; sentences that cite nothing,
 or cite a point that was not retrieved, are dropped before anyone sees them. Retrieved text sits in a data
-block and is never obeyed as instructions.
+block, and sentences in it that address the AI are taken out first (:mod:`assistant.injection`).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from assistant.auth import Actor, Permission
 from assistant.errors import InvalidInput
 from assistant.i18n import translate
+from assistant.injection import remove_instructions
 from assistant.settings import Settings
 from assistant.store import Database
 from assistant.store.tables import AnswerRating
@@ -79,7 +80,7 @@ def _render_points(hits: list[Hit], words: int | None = None) -> str:
     for n, hit in enumerate(hits, start=1):
         # Angle brackets become look-alikes, as in drafting: stored text can neither close <data> early nor
         # spell a chat-template token such as <|im_start|>.
-        text = hit.text.replace("<", "‹").replace(">", "›")
+        text, _ = remove_instructions(hit.text.replace("<", "‹").replace(">", "›"))
         blocks.append(f"[{n}] ({hit.category}, {hit.sector}) {_shortened(text, words) if words else text}")
     return "\n\n".join(blocks)
 
@@ -96,6 +97,8 @@ def _cited(sentence: str, hits: list[Hit]) -> tuple[str, list[int]] | None:
     valid = [n for n in numbers if 1 <= n <= len(hits)]
     if not valid or len(valid) != len(numbers):
         return None
+    if len(re.findall(r"\w{2,}", _CITATION.sub("", sentence))) < 2:
+        return None  # a bare "[1]" or "Ja [1]" cites but says nothing
 
     def label(match: re.Match) -> str:
         ids = [int(x) for x in match.group(1).split(",")]

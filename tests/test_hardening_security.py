@@ -334,7 +334,10 @@ def test_injections_in_learning_points_stay_inside_the_data_block_and_change_no_
     assert user.count("<data>") == 1 and user.count("</data>") == 1
     data = user.split("<data>")[1].split("</data>")[0]
     retrieved = re.findall(r"^\[(\d+)\]", data, re.M)
-    assert len(retrieved) >= 5 and "PWNED" in data and "Glem reglerne" in data  # the attacks are there, as data
+    assert len(retrieved) >= 5 and data.count("Infusionspumpens alarm blev overhørt") >= 5  # the points are there
+    # ... but not the sentences that address the model: those are taken out before it reads them.
+    assert "PWNED" not in data and "Glem reglerne" not in data and "system prompt" not in data
+    assert data.count("(tekst fjernet)") >= 5
     assert "<|im_start|>" not in user
 
 
