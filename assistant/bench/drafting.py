@@ -27,7 +27,7 @@ def segments_of(text: str, words_per_segment: int = 25, words_per_second: float 
 
 
 def run(settings: Settings, quick: bool, repetitions: int) -> PartResult:
-    n_words = 80 if quick else 1_500
+    n_words = 40 if quick else 1_500
     segments = segments_of(words_of_debrief(n_words))
     chat = make_chat_model(settings)
     times, reports = [], []
@@ -50,7 +50,7 @@ def run(settings: Settings, quick: bool, repetitions: int) -> PartResult:
 
 
 def run_end_to_end(settings: Settings, quick: bool, repetitions: int) -> PartResult:
-    seconds = 10.0 if quick else 600.0
+    seconds = 6.0 if quick else 600.0
     audio = clip(seconds)
     transcriber, pseudonymiser, chat = make_transcriber(settings), Pseudonymiser(settings), make_chat_model(settings)
     started = time.perf_counter()
