@@ -146,7 +146,12 @@ def stream_answer(index, chat, settings: Settings, actor: Actor, question: str,
             sentence = sentence[leading.end():]
         if pending:
             yield from emit(pending)
-        pending = sentence.strip()
+            pending = ""
+        sentence = sentence.strip()
+        if _CITATION.search(sentence):
+            yield from emit(sentence)  # complete and cited: show it now rather than after the next sentence
+        else:
+            pending = sentence  # its citation may still follow ("… sentence. [1]")
 
     for token in chat.stream(messages, max_tokens=300):
         buffer += token

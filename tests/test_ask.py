@@ -128,3 +128,26 @@ def test_real_llm_answer_cites_only_retrieved_points_and_ignores_injection(index
     assert not answer.text_delta.startswith(translate("ask.no_cited_answer", "da")), answer.text_delta
     assert {c.learning_point_id for c in answer.citations} <= retrieved
     assert "PWNED" not in answer.text_delta.upper()
+
+
+def test_a_cited_sentence_is_shown_before_the_model_writes_the_next(index, settings):
+    class Watching(ScriptedChat):
+        """Notes how much of the answer had been shown when each piece was asked for."""
+
+        def __init__(self, answer, shown):
+            super().__init__(answer)
+            self.shown, self.seen = shown, []
+
+        def stream(self, messages, max_tokens):
+            for piece in super().stream(messages, max_tokens):
+                self.seen.append("".join(self.shown))
+                yield piece
+
+    shown: list[str] = []
+    chat = Watching("Insulin blev forvekslet ved vagtskifte [1]. Adskilte hylder hjælper. [1] Slut på svaret [1].", shown)
+    for event in stream_answer(index, chat, settings, STAFF, "insulin forveksling ved vagtskifte"):
+        shown.append(event.text_delta)
+    first = "Insulin blev forvekslet ved vagtskifte [case-lp-ins / lp-ins]."
+    assert any(seen.startswith(first) and "Adskilte" not in seen for seen in chat.seen)  # shown mid-stream
+    assert "".join(shown) == (first + " Adskilte hylder hjælper. [case-lp-ins / lp-ins] "
+                              "Slut på svaret [case-lp-ins / lp-ins].")
