@@ -133,6 +133,7 @@ def test_typed_notes_are_drafted_approved_and_cited_when_staff_ask(running_app):
     answer = message_text(history[-1])
     assert chosen(cited_case) == case_id, answer
     assert f"[{case_id} / {point_id}]" in answer
+    assert "kunne ikke formulere et svar" not in answer  # the model's own cited words, not the fallback list
     points = staff.predict("da", case_id, api_name="/cited_case")
     assert "Dobbeltkontrol af insulin ved vagtskifte" in points and "Jens" not in points
     assert "Tak" in staff.predict("da", "", api_name="/rate_helpful")[0]
@@ -170,7 +171,8 @@ def test_the_reporter_follows_the_case_by_receipt_code_without_logging_in(runnin
         anonymous.predict("da", "FORKERT-KODE-123", api_name="/status_by_receipt")
 
 
-def test_an_uploaded_recording_is_validated_queued_and_drafted(running_app, tmp_path):
+@pytest.mark.real_llm
+def test_an_uploaded_recording_is_drafted_approved_and_cited_when_staff_ask(running_app, tmp_path):
     from tests.audio_factory import speak
 
     name = f"debrief-{uuid.uuid4().hex}.wav"
@@ -183,6 +185,17 @@ def test_an_uploaded_recording_is_validated_queued_and_drafted(running_app, tmp_
     progress, draft = reporter.predict("da", api_name="/watch")
     assert "Transskription" in progress and "Færdig" in progress
     assert "Dobbeltkontrol af insulin ved vagtskifte" in draft
+
+    agent = running_app.client("lars")
+    case_id = case_of({"message": message})
+    point_id = open_case(agent, case_id)
+    assert "godkendt" in agent.predict("da", point_id, "staff", "", api_name="/approve")
+    staff = running_app.client("sofie")
+    history, cited_case = staff.predict("da", "Har andre oplevet fejl med insulin ved vagtskiftet?", [], [],
+                                        "Medicinsk afdeling", "", "", "", "all", api_name="/ask")[:2]
+    answer = message_text(history[-1])
+    assert chosen(cited_case) == case_id and f"[{case_id} / {point_id}]" in answer, answer
+    assert "kunne ikke formulere et svar" not in answer
 
     with pytest.raises(Exception, match="not both"):
         reporter.predict("en", handle_file(str(recording)), "Også noter", "hospital", "", "", "", False,
