@@ -30,8 +30,9 @@ from spacy.lang.da.stop_words import STOP_WORDS
 from assistant.models import PseudonymEntity
 from assistant.settings import Settings, get_settings
 
-# Presidio logs the text of each match at DEBUG: personal data must stay out of logs at any log level.
-logging.getLogger("presidio-analyzer").setLevel(logging.INFO)
+# Presidio logs the text of each match at DEBUG (personal data must stay out of logs at any log level), and a
+# "Fetching all recognizers" line per sentence at INFO, which buried `debrief eval`'s tables.
+logging.getLogger("presidio-analyzer").setLevel(logging.WARNING)
 
 ENTITY_TYPES = ("PERSON", "CPR", "TELEFON", "EMAIL", "ADRESSE")
 LANGUAGE = "da"
