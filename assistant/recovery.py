@@ -1,10 +1,8 @@
 """What a restarted Debrief does before it serves: bring the derived index back in line with the record store.
 
-An approval writes the index only after the store committed it, and a rejection removes the entry before its
-commit, so a process killed between the two leaves an approved point missing from the index (never a
-searchable one the store does not approve); an erasure killed half-way, or two agents deciding the same
-point at once, can leave an orphan. The store is the source of truth, so the index is repaired towards it —
-a few ids, not a rebuild.
+An approval writes the index inside the store's transaction, so a process killed between the two leaves an
+entry the store never committed (an orphan); an erasure killed half-way can leave the opposite. The store is
+the source of truth, so the index is repaired towards it — a few ids, not a rebuild.
 """
 
 from __future__ import annotations

@@ -5,20 +5,22 @@
       │                 └──the team answers──► draft (back in the queue, question and answer kept)
       └──reject──► rejected ──reopen──► draft
 
-Only approved points are in the learning index. A point enters the index only after its approval (or edit)
-has committed, so a failed commit never leaves it searchable; it leaves the index before the commit that
-rejects or reopens it, so a crash never leaves a withdrawn point searchable. A crash between the two writes
-leaves an approved point missing from the index, which ``assistant.recovery`` adds back on the next start.
+Only approved points are in the learning index. An approval (or edit) writes the index inside its transaction:
+a failed index write (a full disk) rolls the decision back, so it can be tried again, and a commit that fails after
+the write takes the entry out again. A point leaves the index before the commit that rejects or reopens it, so a
+crash never leaves a withdrawn point searchable; a process killed between index write and commit leaves an
+orphan, which ``assistant.recovery`` removes on the next start.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from assistant import audit
 from assistant.auth import Actor, Permission
@@ -28,6 +30,8 @@ from assistant.indexing import LearningIndexLike, indexed_point
 from assistant.models import CaseStatus, Sector, Severity, SuggestedAction
 from assistant.store import Database
 from assistant.store.tables import Case, LearningPoint, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class PointStatus(StrEnum):
@@ -166,6 +170,25 @@ def _update_case_status(session, case_id: str) -> None:
         case.status = CaseStatus.awaiting_review.value
 
 
+def _index_before_commit(session, index: LearningIndexLike, point: LearningPoint, previous=None) -> None:
+    """Write the point to the index inside the decision's transaction; if the commit fails, put back what the
+    index held before (``previous``, or nothing).
+
+    An index write that fails (a full disk) rolls the decision back, so it can simply be tried again; a commit that
+    fails after the write leaves nothing the store does not hold; a process killed in between leaves an orphan that
+    ``assistant.recovery`` removes when the app starts.
+    """
+    index.upsert([indexed_point(point, session.get(Case, point.case_id))])
+
+    def put_back(_session, _transaction) -> None:
+        try:
+            index.upsert([previous]) if previous is not None else index.delete([point.id])
+        except Exception:  # the store is the truth; the next start repairs the index (recovery)
+            log.exception("could not restore the index entry of %s after a failed commit", point.id)
+
+    event.listen(session, "after_soft_rollback", put_back, once=True)
+
+
 def edit_point(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, edit: PointEdit) -> None:
     """Change a drafted point's text, category or severity; audited with before/after."""
     from prompts import category_ids
@@ -177,16 +200,16 @@ def edit_point(db: Database, index: LearningIndexLike, actor: Actor, point_id: s
     with db.session() as session:
         point = _point(session, point_id)
         before = _snapshot(point)
+        case = session.get(Case, point.case_id)
+        indexed = indexed_point(point, case) if point.status == PointStatus.approved else None
         for name, value in changes.items():
             setattr(point, name, value)
         point.updated_at = utcnow()
         session.flush()
         audit.record(session, actor, "edit", case_id=point.case_id, learning_point_id=point.id,
                      before=before, after=_snapshot(point))
-        searchable = (indexed_point(point, session.get(Case, point.case_id))
-                      if point.status == PointStatus.approved else None)
-    if searchable is not None:  # only once the edit has committed (see the module docstring)
-        index.upsert([searchable])
+        if point.status == PointStatus.approved:
+            _index_before_commit(session, index, point, previous=indexed)
 
 
 def approve(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, *,
@@ -204,8 +227,7 @@ def approve(db: Database, index: LearningIndexLike, actor: Actor, point_id: str,
         audit.record(session, actor, "approve", case_id=point.case_id, learning_point_id=point.id,
                      before=before, after=_snapshot(point), note=note)
         _update_case_status(session, point.case_id)
-        searchable = indexed_point(point, session.get(Case, point.case_id))
-    index.upsert([searchable])  # only once the approval has committed (see the module docstring)
+        _index_before_commit(session, index, point)
 
 
 def reject(db: Database, index: LearningIndexLike, actor: Actor, point_id: str, *,

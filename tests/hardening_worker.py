@@ -5,8 +5,8 @@ Usage:
       users, one case approved as public with feedback released, one awaiting review, one whose approval will be
       interrupted; prints one JSON line with their ids and receipt codes.
   python -m tests.hardening_worker hang-in-approval DATA_DIR POINT_ID
-      approves POINT_ID but stops for good after the store committed and before the index is written (to be
-      killed); prints "committed" when it gets there.
+      approves POINT_ID but stops for good after writing the index and before the store commits (to be killed);
+      prints "index-written" when it gets there.
 """
 
 from __future__ import annotations
@@ -67,12 +67,14 @@ def _hang_in_approval(data_dir: Path, point_id: str) -> None:
     settings = Settings(data_dir=data_dir, cpu_threads=2)
     db = open_database(settings)
     index = LearningIndex(settings)
+    original = index.upsert
 
-    def stall_before_indexing(points):
-        print("committed", flush=True)
-        time.sleep(600)  # killed here: the store committed the approval, the index never got the point
+    def upsert_then_stall(points):
+        original(points)
+        print("index-written", flush=True)
+        time.sleep(600)  # killed here: the index has the point, the store never committed the approval
 
-    index.upsert = stall_before_indexing
+    index.upsert = upsert_then_stall
     approve(db, index, Actor(user_id="x", name="lars", role=Role.learning_agent), point_id)
 
 
