@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from gradio_client import handle_file
+from gradio_client import Client, handle_file
 from sqlalchemy import func, select
 
 from assistant import pipeline
@@ -59,26 +59,29 @@ def test_five_uploads_and_twenty_questions_at_once_all_complete_and_none_is_lost
     recordings = [audio_factory.tone(tmp_path / f"debrief-{n}.wav", seconds=2.0, frequency=220.0 + 40 * n)
                   for n in range(UPLOADS)]
 
-    def upload(path: Path) -> dict:
+    # Each person's session is opened first (gradio_client fetches the whole API description per client, which
+    # 25 at once on two cores took past httpx's timeout); then all of them work at the same time.
+    upload_clients = [running_app.client("rita") for _ in range(UPLOADS)]
+    ask_clients = [running_app.client("sofie") for _ in range(QUESTIONS)]
+
+    def upload(path: Path, client: Client) -> dict:
         started = time.perf_counter()
-        client = running_app.client("rita")
         message, receipt = client.predict("da", handle_file(str(path)), "", "hospital", "Medicinsk afdeling", "",
                                           "", False, api_name="/submit")
         progress, draft = client.predict("da", api_name="/watch")
         return {"seconds": time.perf_counter() - started, "message": message, "receipt": receipt,
                 "progress": progress, "draft": draft}
 
-    def ask(n: int) -> dict:
+    def ask(n: int, client: Client) -> dict:
         started = time.perf_counter()
-        client = running_app.client("sofie")
         history, cited = client.predict("da", f"Hvad har vi lært om insulin ved vagtskifte? ({n})", [], [], "", "",
                                         "", "", "all", api_name="/ask")[:2]
         return {"seconds": time.perf_counter() - started, "answer": history[-1]["content"], "cited": cited}
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=UPLOADS + QUESTIONS) as pool:
-        uploads = [pool.submit(upload, path) for path in recordings]
-        questions = [pool.submit(ask, n) for n in range(QUESTIONS)]
+        uploads = [pool.submit(upload, path, client) for path, client in zip(recordings, upload_clients)]
+        questions = [pool.submit(ask, n, client) for n, client in enumerate(ask_clients)]
         uploaded = [f.result(timeout=DEADLINE_SECONDS) for f in uploads]
         answered = [f.result(timeout=DEADLINE_SECONDS) for f in questions]
     wall = time.perf_counter() - started
