@@ -8,7 +8,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from assistant.auth import Actor, Role
-from assistant.errors import InvalidInput, NotAllowed, NotFound
+from assistant.cases import require_case_reader
+from assistant.errors import InvalidInput, NotFound
 from assistant.models import CaseStatus, JobProgress
 from assistant.receipts import LookupLimiter, receipt_hash
 from assistant.store import Database
@@ -120,15 +121,9 @@ def status_by_receipt(db: Database, code: str, *, client: str | None = None,
 
 def status_for_reporter(db: Database, actor: Actor, case_id: str) -> ReporterStatus:
     """A logged-in reporter's own case (or any case for those who may read all)."""
-    from assistant.auth import Permission
-
+    require_case_reader(db, actor, case_id)
     with db.session() as session:
-        case = session.get(Case, case_id)
-        if case is None:
-            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
-        if case.reporter_id != actor.user_id and not actor.can(Permission.read_any_case):
-            raise NotAllowed("auth.not_allowed", role=actor.role.value)
-        return _status(db, case)
+        return _status(db, session.get(Case, case_id))
 
 
 def my_cases(db: Database, actor: Actor) -> list[ReporterStatus]:

@@ -227,3 +227,11 @@ def test_a_job_error_that_needs_details_reads_as_a_general_sentence_for_reporter
         "Behandlingen af sagen stoppede. Læringsagenten kan se hvorfor og starte den igen.")
     assert job_error_message("audio.no_speech", "en") == "No speech was found in the recording. No draft was made."
     assert job_error_message(None, "en").startswith("Processing of the case stopped")
+
+
+def test_an_anonymous_actor_never_reads_a_case_handed_in_without_a_reporter(db, settings):
+    from assistant.reporter_status import status_for_reporter
+
+    submission = submit_notes(db, settings, "Pumpens alarm blev overhørt i en travl vagt.", CaseContext())
+    with pytest.raises(NotAllowed):
+        status_for_reporter(db, Actor(), submission.case_id)  # None (no account) is not the missing reporter
