@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from vectorstore.errors import EmbeddingUnavailable, EmptyQuery, IndexUnavailable, VectorStoreError
+
 
 class DebriefError(Exception):
     """Base of every expected failure; ``key`` names a translated message, ``params`` fill it."""
@@ -62,3 +64,21 @@ class NotFound(DebriefError):
     """The case, job or learning point does not exist (or is not visible to this user)."""
 
     key = "record.not_found"
+
+
+# The learning index raises its own errors (it sits below this package); users meet them like ours.
+USER_ERRORS: tuple[type[Exception], ...] = (DebriefError, VectorStoreError)
+
+
+def user_message(error: DebriefError | VectorStoreError, language: str = "da") -> str:
+    """The translated sentence for any error in :data:`USER_ERRORS`."""
+    from assistant.i18n import translate
+
+    return translate(error.key, language, **error.params)
+
+
+__all__ = [
+    "USER_ERRORS", "DebriefError", "DraftInvalid", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable",
+    "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound", "VectorStoreError",
+    "user_message",
+]

@@ -138,6 +138,21 @@ class SuggestedAction(BaseModel):
     measure: str = ""
 
 
+class DraftWarning(BaseModel):
+    """Something a drafting check found that the reviewer should see; ``key`` names a translated message."""
+
+    key: str
+    params: dict[str, str] = Field(default_factory=dict)
+
+
+class DraftMethod(StrEnum):
+    """How a draft was made: what the reviewer may expect of it."""
+
+    small = "small"  # the LLM chose lines, classified and wrote short fields; the rest is the transcript's words
+    rich = "rich"  # the LLM wrote ISBAR sections and whole points (strong models)
+    extractive = "extractive"  # the time budget ran out: the transcript's own lines, with rule-based labels
+
+
 class LearningPointDraft(BaseModel):
     """One learning point as the LLM must produce it (validated; retried on failure)."""
 
@@ -152,6 +167,7 @@ class LearningPointDraft(BaseModel):
     severity: Severity = Severity.none
     safety_ii: bool = Field(False, description="True when the point is mainly about what went well.")
     evidence: list[Evidence] = Field(default_factory=list)
+    warnings: list[DraftWarning] = Field(default_factory=list)
 
 
 class Draft(BaseModel):
@@ -165,6 +181,8 @@ class Draft(BaseModel):
     attempts: int = 1
     tokens_in: int = 0
     tokens_out: int = 0
+    method: DraftMethod = DraftMethod.rich
+    warnings: list[DraftWarning] = Field(default_factory=list)
 
 
 class JobProgress(BaseModel):

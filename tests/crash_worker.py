@@ -9,9 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from assistant import pipeline
-from assistant.components import Components
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.settings import Settings
 from assistant.store import open_database
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft

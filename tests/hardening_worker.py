@@ -18,14 +18,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from assistant import pipeline
 from assistant.auth import Actor, Role, add_user
-from assistant.components import Components
-from assistant.feedback import release_feedback
 from assistant.intake import submit_notes
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, Sector
-from assistant.review import approve
+from assistant.review import approve, release_feedback
 from assistant.settings import Settings
 from assistant.store import open_database
 from assistant.store.tables import LearningPoint

@@ -16,10 +16,9 @@ from pathlib import Path
 
 import psutil
 
-from assistant.audio import decode_16k_mono
-from assistant.bench.measure import RssSampler
+from assistant.bench import RssSampler
 from assistant.settings import Settings
-from assistant.transcribers.faster_whisper_backend import FasterWhisperTranscriber
+from assistant.speech import FasterWhisperTranscriber, decode_16k_mono
 
 
 def main() -> None:

@@ -237,9 +237,7 @@ def start_fake_worker(data_dir: Path, database_url: str, stop_file: Path, delay:
 
 
 def _fake_worker_main(data_dir: Path, stop_file: Path, delay: float) -> None:
-    from assistant import pipeline
-    from assistant.components import Components
-    from assistant.jobs import Worker
+    from assistant.jobs import Components, Worker, pipeline
     from assistant.settings import Settings
     from assistant.store import open_database
     from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft

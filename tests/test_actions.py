@@ -10,12 +10,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from assistant.actions import ActionPlan, ActionStatus, count_actions, list_actions, track_action, update_action
 from assistant.audit import events_for_case
 from assistant.auth import SYSTEM, Actor, Role
-from assistant.erasure import erase_case
 from assistant.errors import InvalidInput, NotAllowed
-from assistant.review import reopen
+from assistant.learning import ActionPlan, ActionStatus, count_actions, list_actions, track_action, update_action
+from assistant.review import erase_case, reopen
 from assistant.settings import get_settings
 from assistant.store import open_database
 from assistant.store.tables import ActionFollowUp

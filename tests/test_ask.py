@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from assistant.ask import answer_question, similar_cases, stream_answer
 from assistant.auth import Actor, Role
+from assistant.chat import answer_question, similar_cases, stream_answer
 from assistant.errors import InvalidInput
 from assistant.i18n import translate
 from vectorstore.index import LearningIndex

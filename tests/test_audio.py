@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.audio import (
+from assistant.errors import InvalidAudio
+from assistant.settings import Settings
+from assistant.speech import (
     SAMPLE_RATE,
     check_not_silent,
     content_hash,
@@ -18,8 +20,6 @@ from assistant.audio import (
     probe,
     validate_recording,
 )
-from assistant.errors import InvalidAudio
-from assistant.settings import Settings
 from tests.audio_factory import (
     FORMATS,
     concat,

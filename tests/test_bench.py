@@ -9,10 +9,9 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from assistant.bench.report import BenchResult
-from assistant.bench.speech import SAMPLE_RATE, clip
-from assistant.bench.synthetic import PooledEmbedder, points
-from assistant.cli_bench import register
+from assistant.bench import BenchResult, PooledEmbedder, points
+from assistant.cli import register
+from assistant.speech import SAMPLE_RATE, clip
 
 
 def _app() -> typer.Typer:
@@ -22,7 +21,7 @@ def _app() -> typer.Typer:
 
 
 def _bench(settings, tmp_path, monkeypatch, only: str) -> BenchResult:
-    monkeypatch.setattr("assistant.cli_bench.get_settings", lambda: settings)
+    monkeypatch.setattr("assistant.cli.bench.get_settings", lambda: settings)
     out = tmp_path / "results.json"
     done = CliRunner().invoke(_app(), ["bench", "--quick", "--only", only, "--output", str(out)])
     assert done.exit_code == 0, done.output

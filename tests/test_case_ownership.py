@@ -9,13 +9,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from assistant import pipeline
 from assistant.auth import Permission, Role, add_user
 from assistant.cases import load_case_for
-from assistant.components import Components
 from assistant.errors import InvalidInput, NotAllowed
 from assistant.intake import submit_guide_notes, submit_notes, submit_recording
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, IsbarPart
 from assistant.store.tables import Case, Job
 from tests import audio_factory

@@ -12,10 +12,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from assistant import pipeline
-from assistant.components import Components
 from assistant.intake import submit_recording
-from assistant.jobs import job_progress, run_job
+from assistant.jobs import Components, job_progress, pipeline, run_job
 from assistant.models import CaseContext, JobStatus, Stage
 from assistant.store import open_database
 from assistant.store.tables import Draft, LearningPoint, PseudonymEntry, Transcript

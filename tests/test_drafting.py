@@ -8,16 +8,10 @@ import time
 
 import pytest
 
-from assistant.drafting import (
-    chunk_segments,
-    draft_case,
-    draft_case_with_report,
-    llm_schema,
-    render_transcript,
-)
+from assistant.drafting import chunk_segments, draft_case, draft_case_with_report, llm_schema, render_transcript
 from assistant.errors import DraftInvalid
 from assistant.llm import ChatReply, LlamaCppChat
-from assistant.models import CaseContext, Draft, IsbarPart, IsbarSection, Segment, Sector
+from assistant.models import CaseContext, Draft, IsbarPart, IsbarSection, Sector, Segment
 from prompts import category_ids, load_prompt
 
 MIX_UP = [

@@ -6,7 +6,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.pseudonymise import find_cpr_numbers
+from assistant.privacy import find_cpr_numbers
 from tests import audio_factory
 
 SPOKEN = (

@@ -4,20 +4,17 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import typer
 from typer.testing import CliRunner
 
-from assistant.cli_bench import register
-from assistant.evaluation.drafting import evidence_validity, load_records
-from assistant.evaluation.pseudonymisation import cpr_leaks
-from assistant.evaluation.retrieval import rrf
+from assistant.cli import register
+from assistant.evaluation import cpr_leaks, evidence_validity, load_records, rrf
 from assistant.models import Draft, Evidence, LearningPointDraft, Segment
 from tests.test_vectorstore import DATA
 
 
 def _eval(settings, tmp_path, monkeypatch, *args: str) -> dict:
-    monkeypatch.setattr("assistant.cli_bench.get_settings", lambda: settings)
+    monkeypatch.setattr("assistant.cli.bench.get_settings", lambda: settings)
     app = typer.Typer()
     register(app)
     out = tmp_path / "eval.json"

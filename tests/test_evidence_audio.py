@@ -11,14 +11,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from assistant import cases, pipeline
 from assistant.audit import events_for_case
 from assistant.auth import Actor, Role
 from assistant.cases import audio_clip, load_case, segment_clip
-from assistant.components import Components
+from assistant.cases import reading as cases
 from assistant.errors import NotAllowed, NotFound
 from assistant.intake import submit_recording
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, JobStatus
 from assistant.store.tables import AudioFile, utcnow
 from tests import audio_factory

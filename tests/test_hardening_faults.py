@@ -18,17 +18,15 @@ import pytest
 from gradio_client import Client
 from sqlalchemy import event, func, select, text
 
-from assistant import intake, pipeline
 from assistant.auth import Actor, Role
 from assistant.cases import load_case
-from assistant.components import Components
-from assistant.indexing import check_index
+from assistant.indexing import check_index, recover_index
+from assistant.intake import submission as intake
 from assistant.intake import submit_notes, submit_recording
-from assistant.jobs import retry_job, run_job
+from assistant.jobs import Components, pipeline, retry_job, run_job
 from assistant.llm import ChatReply
 from assistant.model_cache import whisper_base_dir
 from assistant.models import CaseContext, JobStatus, Stage
-from assistant.recovery import recover_index
 from assistant.review import approve
 from assistant.settings import Settings
 from assistant.store import open_database
@@ -221,7 +219,7 @@ def test_a_process_killed_between_index_write_and_commit_leaves_no_orphan_after_
 
 
 def debrief(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli", *args], cwd=ROOT, env=subprocess_env(settings),
+    return subprocess.run([sys.executable, "-m", "assistant.cli.main", *args], cwd=ROOT, env=subprocess_env(settings),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -408,7 +406,7 @@ def test_after_a_restart_cases_reviews_index_and_feedback_are_all_there(settings
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)], cwd=ROOT,
+        server = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "serve", "--port", str(port)], cwd=ROOT,
                                   env=subprocess_env(settings), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,13 +15,12 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from assistant import audio, pipeline
 from assistant.cases import load_case
-from assistant.components import Components
 from assistant.errors import InvalidAudio, InvalidInput
 from assistant.intake import submit_notes, submit_recording
-from assistant.jobs import retry_job, run_job
+from assistant.jobs import Components, pipeline, retry_job, run_job
 from assistant.models import CaseContext, JobStatus
+from assistant.speech import audio
 from assistant.store.tables import AudioFile, Case, Draft, Job
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft

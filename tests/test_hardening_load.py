@@ -18,12 +18,10 @@ import pytest
 from gradio_client import Client, handle_file
 from sqlalchemy import func, select
 
-from assistant import pipeline
 from assistant.auth import Actor, Role
-from assistant.bench.measure import percentile
-from assistant.components import Components
+from assistant.bench import percentile
 from assistant.intake import submit_notes, submit_recording
-from assistant.jobs import Worker
+from assistant.jobs import Components, Worker, pipeline
 from assistant.models import CaseContext
 from assistant.review import approve
 from assistant.store import open_database

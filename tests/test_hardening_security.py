@@ -20,21 +20,17 @@ from argon2 import PasswordHasher
 from gradio_client import Client
 from sqlalchemy import select, text
 
-from assistant import pipeline
-from assistant.ask import answer_question
 from assistant.auth import Actor, Role, add_user
-from assistant.components import Components
+from assistant.cases.receipts import _ALPHABET, LookupLimiter, new_receipt_code, normalise_receipt
+from assistant.chat import answer_question
 from assistant.drafting import draft_case
-from assistant.erasure import erase_case
 from assistant.errors import NotAllowed
-from assistant.feedback import release_feedback
 from assistant.intake import submit_notes, submit_recording
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.llm import ChatReply
-from assistant.models import CaseContext, Segment, Sector
-from assistant.pseudonymise import Pseudonymiser
-from assistant.receipts import _ALPHABET, LookupLimiter, new_receipt_code, normalise_receipt
-from assistant.review import approve
+from assistant.models import CaseContext, Sector, Segment
+from assistant.privacy import Pseudonymiser
+from assistant.review import approve, erase_case, release_feedback
 from assistant.store import open_database
 from assistant.store.tables import AuditEvent, LearningPoint
 from tests import audio_factory

@@ -34,7 +34,7 @@ def test_a_wrong_receipt_code_and_a_missing_case_are_refused_in_english_without_
 
     from assistant.cases import load_case
     from assistant.errors import NotFound
-    from assistant.reporter_status import status_by_receipt
+    from assistant.review import status_by_receipt
     from assistant.store import open_database
 
     db = open_database(settings)

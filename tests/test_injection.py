@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.injection import injection_markers, remove_instructions
+from assistant.privacy import injection_markers, remove_instructions
 from tests.test_hardening_security import INJECTIONS
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -6,14 +6,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from assistant import pipeline
-from assistant.components import Components
+from assistant.cases import load_case
 from assistant.errors import InvalidAudio
 from assistant.intake import submit_recording
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, JobStatus
 from assistant.store.tables import Case, Job
-from assistant.cases import load_case
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 

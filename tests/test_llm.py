@@ -191,7 +191,7 @@ def test_the_bundled_model_answers_json_for_a_schema_and_streams_text(settings):
 
 @pytest.mark.real_llm
 def test_instances_for_the_same_file_share_one_loaded_model(settings):
-    from assistant import llm
+    from assistant.llm import chat_models as llm
 
     first, second = LlamaCppChat(settings), LlamaCppChat(settings)
     assert first._model() is second._model()

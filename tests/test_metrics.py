@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from assistant.metrics import (
+from assistant.evaluation import (
     character_error_rate,
     mean_reciprocal_rank,
     ndcg_at_k,

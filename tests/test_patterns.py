@@ -13,8 +13,7 @@ from sklearn.metrics import adjusted_rand_score
 
 from assistant.auth import Actor, Role
 from assistant.errors import ModelUnavailable, NotAllowed
-from assistant.llm import ChatReply, LlamaCppChat
-from assistant.patterns import (
+from assistant.learning import (
     EmbedderVectors,
     IndexVectors,
     PatternPoint,
@@ -25,6 +24,7 @@ from assistant.patterns import (
     name_theme,
     theme_keywords,
 )
+from assistant.llm import ChatReply, LlamaCppChat
 from assistant.settings import Settings
 from assistant.store import open_database
 from tests.learning_cases import AGENT, GarbleChat, LabelChat, store_approved, synthetic_points

@@ -5,15 +5,13 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from assistant import pipeline
 from assistant.auth import Role, add_user
-from assistant.components import Components
+from assistant.cases import load_case
 from assistant.errors import InvalidInput
 from assistant.intake import submit_guide_notes, submit_notes
-from assistant.jobs import Worker, job_progress, retry_job, run_job
+from assistant.jobs import Components, Worker, job_progress, pipeline, retry_job, run_job
 from assistant.models import CaseContext, IsbarPart, JobStatus, Sector, Stage
 from assistant.store.tables import Case, Draft, Job, PseudonymEntry, Transcript
-from assistant.cases import load_case
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 
 NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen og reagerede hurtigt."

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import logging
-
 import json
+import logging
 from pathlib import Path
 
 import pytest
 
 from assistant.models import PseudonymEntity
-from assistant.pseudonymise import Pseudonymiser, find_cpr_numbers
-from assistant.pseudonymise_eval import evaluate, load_records
+from assistant.privacy import Pseudonymiser, evaluate, find_cpr_numbers, load_records
 from assistant.settings import Settings
 
 DATASET = Path(__file__).parent / "data" / "pseudonymisation_da.jsonl"
@@ -204,3 +202,13 @@ def test_personal_data_stays_out_of_the_logs_even_at_debug_level(pseudonymiser, 
     logged = "\n".join(r.getMessage() for r in caplog.records)
     for value in ("010190-1234", "22 33 44 55", "karen@example.dk", "Karen Holm"):
         assert value not in logged
+
+
+@pytest.mark.parametrize("hex_id", ["3969000570954fd2bc6d3008271422ac",  # 3008271422 in the middle
+                                    "0104415848d149b2ace8309067caea5b",  # a valid date at the start
+                                    "396a0b612c454b64ab5d1e0510422434"])  # and at the end
+def test_digits_inside_a_hex_record_id_are_not_a_cpr_number(pseudonymiser, hex_id):
+    assert find_cpr_numbers(hex_id) == [] and find_cpr_numbers(f"punkt `{hex_id}`") == []
+    assert pseudonymiser.pseudonymise(f"Se punkt {hex_id}.").text == f"Se punkt {hex_id}."
+    assert find_cpr_numbers("CPR 3008271422.") == ["3008271422"]  # the same digits alone still are one
+    assert find_cpr_numbers("cpr3008271422") == ["3008271422"]  # glued to a label that is not hex, too

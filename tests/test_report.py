@@ -13,11 +13,20 @@ import pytest
 from sqlalchemy import event, func, select
 from typer.testing import CliRunner
 
-from assistant.actions import ActionPlan, ActionStatus, track_action, update_action
 from assistant.errors import InvalidInput
-from assistant.patterns import IndexVectors
-from assistant.pseudonymise import find_cpr_numbers
-from assistant.report import build_report, render, render_html, render_markdown
+from assistant.learning import (
+    ActionPlan,
+    ActionStatus,
+    IndexVectors,
+    build_report,
+    render,
+    render_html,
+    render_markdown,
+    safety_scan,
+    track_action,
+    update_action,
+)
+from assistant.privacy import find_cpr_numbers
 from assistant.settings import Settings, get_settings
 from assistant.store import open_database
 from assistant.store.tables import ActionFollowUp, Case, LearningPoint, PseudonymEntry
@@ -178,6 +187,14 @@ def test_the_final_scan_blanks_cpr_phone_and_email(report, rendered):
         assert not find_cpr_numbers(text) and not EMAIL_SHAPE.search(text)
         assert "[CPR]" in text.replace("\\", "") and "[EMAIL]" in text.replace("\\", "")
     assert "Sårsygeplejerske ringede tilbage samme dag" in rendered["md"]
+
+
+def test_the_final_scan_leaves_record_ids_alone(world, report):
+    # Ten digits inside a random hex id once looked like a CPR number and were blanked (a flaky count of 2).
+    planted = "3969000570954fd2bc6d3008271422ac"
+    point = report.good_practice[0].model_copy(update={"id": planted})
+    again = safety_scan(report.model_copy(update={"good_practice": [point], "redactions": {}}), world[0])
+    assert again.good_practice[0].id == planted and again.redactions == {}
 
 
 def test_the_public_report_holds_only_public_points(world):

@@ -7,24 +7,25 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from assistant import pipeline
 from assistant.audit import events_for_case
 from assistant.auth import Actor, Role, add_user
-from assistant.components import Components
+from assistant.cases import LookupLimiter
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.intake import submit_notes
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, Sector
-from assistant.receipts import LookupLimiter
-from assistant.reporter_status import (
+from assistant.review import (
     answer_question_as_reporter,
     answer_question_by_receipt,
+    approve,
     job_error_message,
     my_cases,
+    open_case,
+    review_queue,
+    send_back,
     status_by_receipt,
     status_for_reporter,
 )
-from assistant.review import approve, open_case, review_queue, send_back
 from assistant.store.tables import LearningPoint, PseudonymEntry
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 from ui.render import case_html, status_html
@@ -230,7 +231,7 @@ def test_a_job_error_that_needs_details_reads_as_a_general_sentence_for_reporter
 
 
 def test_an_anonymous_actor_never_reads_a_case_handed_in_without_a_reporter(db, settings):
-    from assistant.reporter_status import status_for_reporter
+    from assistant.review import status_for_reporter
 
     submission = submit_notes(db, settings, "Pumpens alarm blev overhørt i en travl vagt.", CaseContext())
     with pytest.raises(NotAllowed):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from assistant.metrics import mean_reciprocal_rank, ndcg_at_k, recall_at_k
+from assistant.evaluation import mean_reciprocal_rank, ndcg_at_k, recall_at_k
 from assistant.settings import Settings
 from tests.test_vectorstore import CALIBRATED_THRESHOLD, DATA, POINTS
 from vectorstore.index import LearningIndex

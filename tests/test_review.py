@@ -7,20 +7,28 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from assistant import pipeline
-from assistant.ask import rate_answer
 from assistant.audit import events_for_case
 from assistant.auth import Actor, Role, add_user, authenticate
-from assistant.components import Components
-from assistant.erasure import erase_case
+from assistant.chat import rate_answer
 from assistant.errors import InvalidInput, NotAllowed, NotFound
-from assistant.feedback import release_feedback, save_feedback
 from assistant.indexing import check_index, rebuild_index
 from assistant.intake import submit_notes, submit_recording
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, Sector
-from assistant.reporter_status import status_by_receipt
-from assistant.review import PointEdit, QueueFilters, approve, edit_point, reject, reopen, review_queue, send_back
+from assistant.review import (
+    PointEdit,
+    QueueFilters,
+    approve,
+    edit_point,
+    erase_case,
+    reject,
+    release_feedback,
+    reopen,
+    review_queue,
+    save_feedback,
+    send_back,
+    status_by_receipt,
+)
 from assistant.store.tables import (
     AnswerRating,
     AudioFile,

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.ask import stream_answer
 from assistant.auth import Actor, Role
+from assistant.chat import stream_answer
 from assistant.drafting import draft_case
 from assistant.llm import OpenAICompatibleChat, make_chat_model
 from assistant.model_cache import qwen_gguf_path

@@ -13,12 +13,10 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import DatabaseError
 
-from assistant import pipeline
-from assistant.ask import answer_question
 from assistant.auth import Actor, Role
-from assistant.components import Components
+from assistant.chat import answer_question
 from assistant.intake import submit_notes
-from assistant.jobs import job_progress, run_job
+from assistant.jobs import Components, job_progress, pipeline, run_job
 from assistant.models import CaseContext, JobStatus, Sector, Stage
 from assistant.review import approve
 from assistant.settings import Settings
@@ -72,7 +70,7 @@ class CitingChat:
 def test_debrief_db_upgrade_builds_the_schema_on_postgres_and_is_repeatable(pg_settings):
     env = {**os.environ, "DEBRIEF_DATABASE_URL": pg_settings.database_url, "PYTHONPATH": str(ROOT)}
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "assistant.cli", "db", "upgrade"], cwd=ROOT, env=env,
+        done = subprocess.run([sys.executable, "-m", "assistant.cli.main", "db", "upgrade"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
     db = open_database(pg_settings, upgrade=False)

@@ -11,11 +11,9 @@ import jiwer
 import numpy as np
 import pytest
 
-from assistant.audio import SAMPLE_RATE, decode_16k_mono
 from assistant.errors import ModelUnavailable
 from assistant.settings import Settings
-from assistant.transcribers import Transcriber, make_transcriber
-from assistant.transcribers.faster_whisper_backend import FasterWhisperTranscriber
+from assistant.speech import SAMPLE_RATE, FasterWhisperTranscriber, Transcriber, decode_16k_mono, make_transcriber
 from tests.audio_factory import concat, convert, speak
 
 ENGLISH = [
@@ -68,7 +66,7 @@ def test_danish_speech_gives_segments_in_time_order_that_point_at_the_speech(
 
     transcript = make_transcriber(settings).transcribe(clip)
 
-    # Whisper base is weak in Danish (MODELS.md): the words are not checked, only where and in what order.
+    # Whisper base is weak in Danish (docs/models.md): the words are not checked, only where and in what order.
     assert transcript.language == "da"
     assert len(transcript.segments) >= 2
     assert [s.index for s in transcript.segments] == list(range(len(transcript.segments)))
@@ -146,7 +144,7 @@ def test_openai_whisper_backend_shifts_chunk_times_to_the_whole_recording(
     fake.__spec__ = types.SimpleNamespace(name="whisper")  # type: ignore[assignment]
     fake.load_model = lambda name, device, download_root: FakeModel()  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "whisper", fake)
-    from assistant.transcribers.openai_whisper_backend import OpenAIWhisperTranscriber
+    from assistant.speech import OpenAIWhisperTranscriber
 
     transcriber = OpenAIWhisperTranscriber(
         settings.model_copy(update={"transcriber": "openai-whisper", "whisper_model": "/models/base.pt"}),

@@ -8,11 +8,10 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from assistant import audit, pipeline
+from assistant import audit
 from assistant.audit import events_for_case
 from assistant.auth import Role, add_user
 from assistant.cases import load_case
-from assistant.components import Components
 from assistant.errors import InvalidInput, NotAllowed
 from assistant.intake import (
     numbered_segments,
@@ -22,10 +21,10 @@ from assistant.intake import (
     submit_notes,
     submit_recording,
 )
-from assistant.jobs import run_job
+from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, IsbarPart, JobStatus
 from assistant.review import review_queue, send_back
-from assistant.store.tables import AuditEvent, Draft, Job, LearningPoint, PseudonymEntry
+from assistant.store.tables import AuditEvent, Draft, Job, PseudonymEntry
 from tests import audio_factory
 from tests.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from assistant.auth import Actor, Role
 from assistant.errors import NotAllowed
-from assistant.overview import overview
+from assistant.learning import overview
 from assistant.settings import get_settings
 from assistant.store import open_database
 from assistant.store.tables import LearningPoint

@@ -17,10 +17,8 @@ import pytest
 from gradio.utils import get_upload_folder
 from gradio_client import Client, handle_file
 
-from assistant import pipeline
 from assistant.auth import Role, add_user
-from assistant.components import Components
-from assistant.runtime import Runtime
+from assistant.jobs import Components, Runtime, pipeline
 from assistant.settings import Settings
 from tests.fakes import FakePseudonymiser, FakeTranscriber, fake_draft
 from tests.servers import app_in_thread

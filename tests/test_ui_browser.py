@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from assistant import pipeline
+from assistant.jobs import pipeline
 from tests.fakes import fake_draft
 from tests.test_ui_api import PASSWORD, RunningApp, serve_app
 

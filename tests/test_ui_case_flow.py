@@ -11,8 +11,7 @@ import gradio as gr
 import pytest
 
 from assistant.auth import Role, add_user
-from assistant.components import Components
-from assistant.runtime import Runtime
+from assistant.jobs import Components, Runtime
 from assistant.settings import Settings
 from assistant.store.tables import Draft
 from tests.fakes import FakePseudonymiser, FakeTranscriber

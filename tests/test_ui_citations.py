@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import pytest
 from gradio_client import Client, handle_file
 
-from assistant import pipeline
+from assistant.jobs import pipeline
 from tests.fakes import fake_draft
 from tests.test_ui_api import RunningApp, case_of, message_text, open_case, serve_app, submit_notes
 from ui.render import parse_citation_target

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from assistant import pipeline
+from assistant.jobs import pipeline
 from tests.fakes import fake_draft
 from tests.test_ui_api import RunningApp, open_case, serve_app
 from tests.test_ui_browser import browser, log_in, open_tab, page  # noqa: F401 - pytest fixtures

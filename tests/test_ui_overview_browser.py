@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Page, expect
 
-from assistant.actions import ActionPlan, track_action
+from assistant.learning import ActionPlan, track_action
 from tests.learning_cases import AGENT, LabelChat, decided_on, store_approved, store_point, synthetic_points
 from tests.test_ui_api import RunningApp, serve_app
 from tests.test_ui_browser import browser, log_in, open_tab, page  # noqa: F401 - pytest fixtures

@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.errors import InvalidInput, ModelUnavailable
 from assistant.settings import Settings
 from vectorstore.embeddings import (
     ChromaEmbeddingAdapter,
@@ -19,6 +18,7 @@ from vectorstore.embeddings import (
     SentenceTransformerEmbedder,
     make_embedder,
 )
+from vectorstore.errors import EmbeddingUnavailable, EmptyQuery, IndexUnavailable
 from vectorstore.index import LearningIndex
 from vectorstore.schema import IndexedPoint, SearchFilters
 
@@ -86,7 +86,7 @@ def test_bundled_embedder_returns_unit_length_rows_and_treats_questions_differen
 
 def test_missing_sentence_transformers_is_reported_as_unavailable_model(settings: Settings, monkeypatch) -> None:
     monkeypatch.setitem(sys.modules, "sentence_transformers", None)  # import now fails as if not installed
-    with pytest.raises(ModelUnavailable) as caught:
+    with pytest.raises(EmbeddingUnavailable) as caught:
         SentenceTransformerEmbedder(settings.model_copy(update={"embedding_backend": "sentence-transformers"}))
     assert caught.value.key == "model.unavailable"
 
@@ -164,7 +164,7 @@ def test_index_refuses_to_mix_two_embedding_models_until_rebuilt(settings: Setti
         model_id = "another-model"
 
     switched = LearningIndex(settings, embedder=OtherModel(settings))
-    with pytest.raises(ModelUnavailable) as caught:
+    with pytest.raises(IndexUnavailable) as caught:
         switched.search("insulin")
     assert caught.value.key == "index.embedding_mismatch"
     switched.reset()
@@ -173,13 +173,13 @@ def test_index_refuses_to_mix_two_embedding_models_until_rebuilt(settings: Setti
 
 
 def test_unreachable_chroma_server_is_reported_as_unavailable(settings: Settings) -> None:
-    with pytest.raises(ModelUnavailable) as caught:
+    with pytest.raises(IndexUnavailable) as caught:
         LearningIndex(settings.model_copy(update={"chroma_url": "http://127.0.0.1:9"}))
     assert caught.value.key == "index.unavailable"
 
 
 def test_empty_question_is_refused(full_index: LearningIndex) -> None:
-    with pytest.raises(InvalidInput):
+    with pytest.raises(EmptyQuery):
         full_index.search("   ")
 
 
@@ -241,7 +241,7 @@ def test_filtering_a_wider_unfiltered_search_finds_what_chromas_filter_finds(ful
     """Filtered search first filters the nearest points itself (fast); Chroma's where-filter is the fallback."""
     query, k = "medicin givet forkert ved overlevering", 4
     wide = full_index.search(query, filters, k)  # the pool (100) holds all 44 points: filtered here
-    monkeypatch.setattr(full_index, "settings", full_index.settings.model_copy(update={"search_pool": 1}))
+    monkeypatch.setattr(full_index, "options", full_index.options.model_copy(update={"search_pool": 1}))
     wheres, query_chroma = [], LearningIndex._query
     monkeypatch.setattr(LearningIndex, "_query", staticmethod(
         lambda collection, vector, n, where: wheres.append(where) or query_chroma(collection, vector, n, where)))

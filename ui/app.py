@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 
 from assistant.auth import Actor, Permission, Role
-from assistant.runtime import Runtime
+from assistant.jobs import Runtime
 from assistant.settings import Settings
 from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
 from ui.context import AppContext, t
@@ -122,7 +122,7 @@ def serve(settings: Settings) -> None:
     """``debrief serve``: start the worker and the web app on settings.host:settings.port."""
     import uvicorn
 
-    from assistant.recovery import recover_index
+    from assistant.indexing import recover_index
 
     runtime = Runtime.create(settings)
     recover_index(runtime.db, runtime.index)  # a crash mid-approval may have left the index one step ahead

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import gradio as gr
 
-from assistant.ask import Citation, rate_answer, stream_answer
 from assistant.auth import Actor, Permission
 from assistant.cases import load_case
+from assistant.chat import Citation, rate_answer, stream_answer
 from assistant.errors import InvalidInput, NotFound
 from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import parse_date

@@ -15,11 +15,11 @@ import gradio as gr
 from pydantic import ValidationError
 
 from assistant.auth import PUBLIC, Actor, actor_by_id, authenticate
+from assistant.cases import LookupLimiter
 from assistant.disk_full import is_disk_full, storage_full
-from assistant.errors import DebriefError
+from assistant.errors import USER_ERRORS, user_message
 from assistant.i18n import LANGUAGES, translate
-from assistant.receipts import LookupLimiter
-from assistant.runtime import Runtime
+from assistant.jobs import Runtime
 
 log = logging.getLogger(__name__)
 LOGIN_FAILURES_ALLOWED = 5
@@ -158,8 +158,8 @@ def friendly_errors(function: Callable) -> Callable:
 
     def convert(error: Exception, args: tuple, kwargs: dict) -> gr.Error:
         lang = language_of(args[0] if args else kwargs.get("lang"))
-        if isinstance(error, DebriefError):
-            return gr.Error(error.message(lang), print_exception=False)
+        if isinstance(error, USER_ERRORS):
+            return gr.Error(user_message(error, lang), print_exception=False)
         if isinstance(error, ValidationError):
             reason = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()[:3])
             return gr.Error(translate("input.invalid", lang, reason=reason), print_exception=False)

@@ -12,11 +12,22 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
-from assistant.actions import ActionPlan, ActionStatus, list_actions, track_action, update_action
 from assistant.i18n import translate
-from assistant.overview import overview
-from assistant.patterns import IndexVectors, find_patterns
-from assistant.report import FORMATS, build_report, markdown_text, render, render_markdown
+from assistant.learning import (
+    FORMATS,
+    ActionPlan,
+    ActionStatus,
+    IndexVectors,
+    build_report,
+    find_patterns,
+    list_actions,
+    markdown_text,
+    overview,
+    render,
+    render_markdown,
+    track_action,
+    update_action,
+)
 from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import date_box, parse_date
 from ui.labels import Labels

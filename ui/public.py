@@ -6,12 +6,12 @@ from html import escape
 
 import gradio as gr
 
-from assistant.ask import similar_cases
 from assistant.auth import PUBLIC
+from assistant.chat import similar_cases
+from ui import status_tab
 from ui.context import AppContext, friendly_errors, t
 from ui.labels import Labels, language_switch
 from ui.render import category_label
-from ui import status_tab
 
 
 def hits_html(hits, language: str) -> str:

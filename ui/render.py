@@ -9,7 +9,7 @@ from html import escape
 from assistant.cases import CaseView, LearningPointView, format_timestamp
 from assistant.i18n import translate
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
-from assistant.reporter_status import ReporterStatus, job_error_message
+from assistant.review import ReporterStatus, job_error_message
 from ui.context import t
 
 PIPELINE = (Stage.decoding, Stage.transcription, Stage.pseudonymisation, Stage.drafting)

@@ -7,21 +7,23 @@ import pandas as pd
 
 from assistant.cases import segment_clip
 from assistant.errors import InvalidInput
-from assistant.feedback import draft_feedback, release_feedback, save_feedback
+from assistant.i18n import translate
 from assistant.models import CaseStatus, Sector, Severity
 from assistant.review import (
     PointEdit,
     QueueFilters,
     RejectReason,
     approve,
+    draft_feedback,
     edit_point,
     open_case,
     reject,
+    release_feedback,
     reopen,
     review_queue,
+    save_feedback,
     send_back,
 )
-from assistant.i18n import translate
 from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import parse_date
 from ui.filters import case_filter_inputs, category_choices

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from assistant.reporter_status import (
+from assistant.review import (
     ReporterStatus,
     answer_question_as_reporter,
     answer_question_by_receipt,

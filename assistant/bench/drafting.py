@@ -5,14 +5,13 @@ from __future__ import annotations
 import time
 
 from assistant.bench.measure import RssSampler
-from assistant.bench.report import Figure, PartResult
-from assistant.bench.speech import clip, words_of_debrief
+from assistant.bench.results import Figure, PartResult
 from assistant.drafting import draft_case_with_report
 from assistant.llm import make_chat_model
 from assistant.models import CaseContext, Segment
-from assistant.pseudonymise import Pseudonymiser
+from assistant.privacy import Pseudonymiser
 from assistant.settings import Settings
-from assistant.transcribers import make_transcriber
+from assistant.speech import clip, make_transcriber, words_of_debrief
 
 
 def segments_of(text: str, words_per_segment: int = 25, words_per_second: float = 2.5) -> list[Segment]:

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from assistant.bench.measure import percentile
-from assistant.bench.report import Figure, PartResult
+from assistant.bench.results import Figure, PartResult
 from assistant.bench.synthetic import PooledEmbedder, points, pool_texts
 from assistant.settings import Settings
 from vectorstore.embeddings import make_embedder

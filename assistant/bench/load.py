@@ -24,10 +24,10 @@ from pathlib import Path
 
 from assistant.auth import Role, add_user
 from assistant.bench.measure import percentile
-from assistant.bench.report import Figure, PartResult
-from assistant.bench.speech import clip, write_wav
+from assistant.bench.results import Figure, PartResult
 from assistant.bench.synthetic import DATA
 from assistant.settings import Settings
+from assistant.speech import clip, write_wav
 from assistant.store import Database, open_database
 from assistant.store.tables import Case, Draft, LearningPoint
 
@@ -116,7 +116,7 @@ def run(settings: Settings, quick: bool, repetitions: int) -> PartResult:
                "DEBRIEF_CPU_THREADS": str(settings.cpu_threads), "DEBRIEF_HOST": "127.0.0.1"}
         log = folder / "serve.log"
         with log.open("wb") as out:
-            server = subprocess.Popen([sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)],
+            server = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "serve", "--port", str(port)],
                                       env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             started = time.perf_counter()

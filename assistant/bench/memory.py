@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from assistant.bench.report import Figure, PartResult
+from assistant.bench.results import Figure, PartResult
 from assistant.settings import Settings
 
 # Runs in a child process so the figure is the serving process's own, not this benchmark's accumulated peak.
@@ -14,8 +14,8 @@ CHILD = r"""
 import json, resource, time
 from assistant.settings import get_settings
 from assistant.bench.measure import peak_rss_mb
-from assistant.bench.speech import clip
-from assistant.transcribers import make_transcriber
+from assistant.speech import clip
+from assistant.speech import make_transcriber
 from assistant.llm import make_chat_model
 from prompts import ChatMessage
 from vectorstore.embeddings import make_embedder

@@ -8,7 +8,7 @@ import time
 import traceback
 from collections.abc import Callable
 
-from assistant.bench.report import BenchResult, PartResult, machine
+from assistant.bench.results import BenchResult, PartResult, machine
 from assistant.settings import Settings
 
 PARTS: dict[str, str] = {

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from assistant.bench.measure import RssSampler, timed
-from assistant.bench.report import Figure, PartResult
-from assistant.bench.speech import clip
+from assistant.bench.results import Figure, PartResult
 from assistant.settings import Settings
-from assistant.transcribers import make_transcriber
+from assistant.speech import clip, make_transcriber
 
 
 def _rtf(settings: Settings, audio, repetitions: int) -> tuple[float, float, dict]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from assistant.bench.speech import speak, write_wav
-from assistant.metrics import character_error_rate, normalise_danish, word_error_rate
+from assistant.evaluation.metrics import character_error_rate, normalise_danish, word_error_rate
 from assistant.settings import Settings
-from assistant.transcribers import make_transcriber
+from assistant.speech import make_transcriber, speak, write_wav
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".webm")
 

@@ -7,7 +7,6 @@ e5 puts unrelated Danish sentences around 0.75–0.80, paraphrases above 0.85).
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 

@@ -9,9 +9,8 @@ from assistant.drafting import draft_case
 from assistant.errors import DebriefError
 from assistant.llm import ChatModel, ChatReply
 from assistant.models import CaseContext, Segment
-from assistant.pseudonymise import Pseudonymiser, find_cpr_numbers
-from assistant.pseudonymise_eval import evaluate as score_types
-from assistant.pseudonymise_eval import load_records
+from assistant.privacy import Pseudonymiser, find_cpr_numbers, load_records
+from assistant.privacy import evaluate as score_types
 from assistant.settings import Settings
 from vectorstore.index import LearningIndex
 from vectorstore.schema import IndexedPoint

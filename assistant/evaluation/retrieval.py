@@ -9,7 +9,7 @@ from pathlib import Path
 
 import bm25s
 
-from assistant.metrics import mean_reciprocal_rank, ndcg_at_k, recall_at_k
+from assistant.evaluation.metrics import mean_reciprocal_rank, ndcg_at_k, recall_at_k
 from assistant.settings import Settings
 from vectorstore.index import LearningIndex
 from vectorstore.schema import IndexedPoint

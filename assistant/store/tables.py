@@ -21,6 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from assistant.models import Stage
+
 
 def new_id() -> str:
     """Opaque random ids: never derived from content or people."""
@@ -155,6 +157,10 @@ class Draft(Base):
     tokens_in: Mapped[int] = mapped_column(Integer, default=0)
     tokens_out: Mapped[int] = mapped_column(Integer, default=0)
     isbar: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # "small" (the LLM chose lines and wrote short fields), "rich" (it wrote everything), "extractive" (its time ran
+    # out and the transcript filled the rest); warnings are {"key", "params"} for the reviewer, translated on show.
+    method: Mapped[str] = mapped_column(String(16), default="rich", server_default="rich")
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="drafts")
@@ -181,6 +187,7 @@ class LearningPoint(Base):
     severity: Mapped[str] = mapped_column(String(16))
     safety_ii: Mapped[bool] = mapped_column(Boolean, default=False)
     evidence: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    warnings: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")  # the drafting checks' flags
     status: Mapped[str] = mapped_column(String(16), default="draft")
     visibility: Mapped[str] = mapped_column(String(16), default="staff")
     reject_reason: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -207,7 +214,7 @@ class Job(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32), default="ingest")
-    stage: Mapped[str] = mapped_column(String(32), default="decoding")
+    stage: Mapped[str] = mapped_column(String(32), default=Stage.decoding.value)
     status: Mapped[str] = mapped_column(String(16), default="queued")
     progress: Mapped[float] = mapped_column(Float, default=0.0)
     attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -5,11 +5,10 @@ Revises:
 Create Date: 2026-11-23
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from assistant.store.audit_guard import create_audit_guard, drop_audit_guard
-
 
 revision = '0001'
 down_revision = None

@@ -1,0 +1,32 @@
+"""Reading a case: views, who may read it, receipt codes and clips of a kept recording."""
+
+from __future__ import annotations
+
+from assistant.cases.reading import (
+    CaseView,
+    LearningPointView,
+    audio_clip,
+    format_timestamp,
+    load_case,
+    load_case_for,
+    may_read_case,
+    require_case_reader,
+    segment_clip,
+)
+from assistant.cases.receipts import LookupLimiter, new_receipt_code, normalise_receipt, receipt_hash
+
+__all__ = [
+    "CaseView",
+    "LearningPointView",
+    "LookupLimiter",
+    "audio_clip",
+    "format_timestamp",
+    "load_case",
+    "load_case_for",
+    "may_read_case",
+    "new_receipt_code",
+    "normalise_receipt",
+    "receipt_hash",
+    "require_case_reader",
+    "segment_clip",
+]

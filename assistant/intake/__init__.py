@@ -1,0 +1,21 @@
+"""Handing in a debrief: recordings, typed notes and guide notes become a case and a job."""
+
+from __future__ import annotations
+
+from assistant.intake.submission import (
+    numbered_segments,
+    parse_numbered_segments,
+    revise_transcript,
+    submit_guide_notes,
+    submit_notes,
+    submit_recording,
+)
+
+__all__ = [
+    "numbered_segments",
+    "parse_numbered_segments",
+    "revise_transcript",
+    "submit_guide_notes",
+    "submit_notes",
+    "submit_recording",
+]

@@ -1,0 +1,35 @@
+"""The index's expected failures. Each names a message key that the application translates, so this package
+needs nothing from the layers above it; ``assistant.errors`` counts these among the errors users can meet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class VectorStoreError(Exception):
+    """Base of the index's expected failures; ``key`` names a translated message, ``params`` fill it."""
+
+    key = "index.unavailable"
+
+    def __init__(self, key: str | None = None, /, **params: Any) -> None:
+        self.key = key or self.key
+        self.params = params
+        super().__init__(f"{self.key} {params}" if params else self.key)
+
+
+class IndexUnavailable(VectorStoreError):
+    """Chroma cannot be reached or opened, or the index was built with another embedding model."""
+
+    key = "index.unavailable"
+
+
+class EmbeddingUnavailable(VectorStoreError):
+    """The embedding model cannot be loaded."""
+
+    key = "model.unavailable"
+
+
+class EmptyQuery(VectorStoreError):
+    """A search was asked with nothing to search for."""
+
+    key = "index.empty_query"
