@@ -6,24 +6,17 @@ import json
 
 import numpy as np
 import pytest
-import typer
 from typer.testing import CliRunner
 
 from assistant.bench import BenchResult, PooledEmbedder, points
-from assistant.cli import register
+from assistant.cli import app
 from assistant.speech import SAMPLE_RATE, clip
 
 
-def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
-
-
 def _bench(settings, tmp_path, monkeypatch, only: str) -> BenchResult:
-    monkeypatch.setattr("assistant.cli.bench.get_settings", lambda: settings)
+    monkeypatch.setattr("assistant.cli.measure.get_settings", lambda: settings)
     out = tmp_path / "results.json"
-    done = CliRunner().invoke(_app(), ["bench", "--quick", "--only", only, "--output", str(out)])
+    done = CliRunner().invoke(app, ["bench", "--quick", "--only", only, "--output", str(out)])
     assert done.exit_code == 0, done.output
     result = BenchResult.model_validate_json(out.read_text("utf-8"))
     assert [p.part for p in result.parts] == only.replace("end_to_end", "end to end").split(",")
@@ -58,7 +51,7 @@ def test_quick_bench_of_drafting_end_to_end_and_chat_with_the_real_models(settin
 
 
 def test_an_unknown_part_is_refused(tmp_path):
-    done = CliRunner().invoke(_app(), ["bench", "--quick", "--only", "teleport", "--output", str(tmp_path / "r.json")])
+    done = CliRunner().invoke(app, ["bench", "--quick", "--only", "teleport", "--output", str(tmp_path / "r.json")])
     assert done.exit_code != 0
 
 

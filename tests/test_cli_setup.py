@@ -12,7 +12,7 @@ def test_db_upgrade_creates_the_data_folder_on_a_fresh_machine(tmp_path):
     env = {**os.environ, "DEBRIEF_DATA_DIR": str(data_dir)}
     env.pop("DEBRIEF_DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-c", "from assistant.cli.main import app; app()", "db", "upgrade"],
+        [sys.executable, "-c", "from assistant.cli import app; app()", "db", "upgrade"],
         env=env, capture_output=True, text=True, timeout=120,
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -4,19 +4,16 @@ from __future__ import annotations
 
 import json
 
-import typer
 from typer.testing import CliRunner
 
-from assistant.cli import register
+from assistant.cli import app
 from assistant.evaluation import cpr_leaks, evidence_validity, load_records, rrf
 from assistant.models import Draft, Evidence, LearningPointDraft, Segment
 from tests.test_vectorstore import DATA
 
 
 def _eval(settings, tmp_path, monkeypatch, *args: str) -> dict:
-    monkeypatch.setattr("assistant.cli.bench.get_settings", lambda: settings)
-    app = typer.Typer()
-    register(app)
+    monkeypatch.setattr("assistant.cli.measure.get_settings", lambda: settings)
     out = tmp_path / "eval.json"
     done = CliRunner().invoke(app, ["eval", *args, "--output", str(out)])
     assert done.exit_code == 0, done.output

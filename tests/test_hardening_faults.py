@@ -219,7 +219,7 @@ def test_a_process_killed_between_index_write_and_commit_leaves_no_orphan_after_
 
 
 def debrief(settings: Settings, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assistant.cli.main", *args], cwd=ROOT, env=subprocess_env(settings),
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args], cwd=ROOT, env=subprocess_env(settings),
                           capture_output=True, text=True, timeout=300)
 
 
@@ -406,7 +406,7 @@ def test_after_a_restart_cases_reviews_index_and_feedback_are_all_there(settings
     port = free_port()
     log = tmp_path / "serve.log"
     with log.open("wb") as out:
-        server = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "serve", "--port", str(port)], cwd=ROOT,
+        server = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)], cwd=ROOT,
                                   env=subprocess_env(settings), stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -93,7 +93,7 @@ def test_debrief_index_rebuild_restores_the_server_index_from_the_record_store(s
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DEBRIEF_DATA_DIR": str(server_settings.data_dir),
            "DEBRIEF_CHROMA_URL": server_settings.chroma_url,
            "DEBRIEF_CHROMA_COLLECTION": server_settings.chroma_collection}
-    done = subprocess.run([sys.executable, "-m", "assistant.cli.main", "index", "rebuild"], cwd=ROOT, env=env,
+    done = subprocess.run([sys.executable, "-m", "ui.cli", "index", "rebuild"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
     assert LearningIndex(server_settings).ids() == {point_id}

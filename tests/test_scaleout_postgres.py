@@ -70,7 +70,7 @@ class CitingChat:
 def test_debrief_db_upgrade_builds_the_schema_on_postgres_and_is_repeatable(pg_settings):
     env = {**os.environ, "DEBRIEF_DATABASE_URL": pg_settings.database_url, "PYTHONPATH": str(ROOT)}
     for _ in range(2):
-        done = subprocess.run([sys.executable, "-m", "assistant.cli.main", "db", "upgrade"], cwd=ROOT, env=env,
+        done = subprocess.run([sys.executable, "-m", "ui.cli", "db", "upgrade"], cwd=ROOT, env=env,
                               capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
     db = open_database(pg_settings, upgrade=False)

@@ -116,7 +116,7 @@ def run(settings: Settings, quick: bool, repetitions: int) -> PartResult:
                "DEBRIEF_CPU_THREADS": str(settings.cpu_threads), "DEBRIEF_HOST": "127.0.0.1"}
         log = folder / "serve.log"
         with log.open("wb") as out:
-            server = subprocess.Popen([sys.executable, "-m", "assistant.cli.main", "serve", "--port", str(port)],
+            server = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port)],
                                       env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             started = time.perf_counter()
