@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs what the scale-out tests (tests/test_scaleout_*.py) start on loopback: a PostgreSQL server,
+# Installs what the scale-out tests (tests/scaleout/) start on loopback: a PostgreSQL server,
 # its Python driver, and llama-cpp-python's OpenAI-compatible server extras. The Chroma server (`chroma run`)
 # ships with chromadb. Safe to run again. Usage: sudo scripts/ci-services.sh [path/to/venv]
 set -euo pipefail

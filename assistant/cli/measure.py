@@ -12,6 +12,8 @@ import typer
 
 from assistant.settings import get_settings
 
+# The shipped sets `debrief eval` scores by default. Its --help names them relative to the repository
+# (show_default), so the help, and docs/cli.md made from it, read the same on every machine.
 TESTS_DATA = Path(__file__).resolve().parents[2] / "tests" / "data"
 
 
@@ -52,18 +54,28 @@ def evaluate(
     parts: Annotated[str, typer.Option(help="Comma-separated: asr,pseudonymisation,drafting,retrieval.")] =
         "asr,pseudonymisation,drafting,retrieval",
     asr_dir: Annotated[Path, typer.Option(help="Folder of audio + reference .txt (or .txt only: "
-                                               "spoken with espeak-ng).")] = TESTS_DATA / "asr",
+                                               "spoken with espeak-ng).", show_default="tests/data/asr")] = (
+        TESTS_DATA / "asr"),
     asr_limit: Annotated[int | None, typer.Option(help="Only the first N ASR files.")] = None,
-    pseudonymisation: Annotated[Path, typer.Option(help="JSONL of annotated sentences.")] =
+    pseudonymisation: Annotated[Path, typer.Option(help="JSONL of annotated sentences.",
+                                                   show_default="tests/data/pseudonymisation_da.jsonl")] =
         TESTS_DATA / "pseudonymisation_da.jsonl",
-    drafting: Annotated[Path, typer.Option(help="JSONL of transcripts with reference points.")] =
-        TESTS_DATA / "drafting_da.jsonl",
+    drafting: Annotated[Path, typer.Option(help="JSONL of case texts with ISBAR line labels and reference points.",
+                                           show_default="tests/data/drafting_real_da.jsonl")] =
+        TESTS_DATA / "drafting_real_da.jsonl",
     drafting_limit: Annotated[int | None, typer.Option(help="Only the first N drafting records.")] = None,
+    drafting_methods: Annotated[str, typer.Option(help="Comma-separated drafting methods to compare: small "
+                                                       "(the LLM chooses and writes short fields), rich (it "
+                                                       "writes whole drafts).")] = "small,rich",
+    rich_limit: Annotated[int | None, typer.Option(help="The rich method (minutes a record with the bundled "
+                                                        "model) on only the first N records.")] = 8,
     skip_llm: Annotated[bool, typer.Option("--skip-llm", help="No real LLM: drafting quality is not scored; "
                                                               "prompts are still scanned for CPR leaks.")] = False,
-    points: Annotated[Path, typer.Option(help="JSONL of learning points.")] = (
+    points: Annotated[Path, typer.Option(help="JSONL of learning points.",
+                                         show_default="tests/data/learning_points_da.jsonl")] = (
         TESTS_DATA / "learning_points_da.jsonl"),
-    queries: Annotated[Path, typer.Option(help="JSONL of queries with relevant ids.")] = (
+    queries: Annotated[Path, typer.Option(help="JSONL of queries with relevant ids.",
+                                          show_default="tests/data/retrieval_da.jsonl")] = (
         TESTS_DATA / "retrieval_da.jsonl"),
     output: Annotated[Path, typer.Option(help="JSON results file.")] = Path("eval-results.json"),
 ) -> None:
@@ -72,5 +84,6 @@ def evaluate(
 
     result = run_eval(get_settings(), _split(parts) or [], asr_dir=asr_dir, asr_limit=asr_limit,
                       pseudonymisation=pseudonymisation, drafting=drafting, drafting_limit=drafting_limit,
+                      drafting_methods=_split(drafting_methods), rich_limit=rich_limit,
                       skip_llm=skip_llm, points=points, queries=queries)
     print_and_write(result, output)

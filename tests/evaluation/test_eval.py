@@ -1,0 +1,69 @@
+"""`debrief eval` runs on the shipped Danish sets and writes well-formed JSON; its scoring helpers behave."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from assistant.cli import app
+from assistant.evaluation import cpr_leaks, evidence_validity, load_records, rrf
+from assistant.models import Draft, Evidence, LearningPointDraft, Segment
+from tests.vectorstore.test_vectorstore import DATA
+
+
+def _eval(settings, tmp_path, monkeypatch, *args: str) -> dict:
+    monkeypatch.setattr("assistant.cli.measure.get_settings", lambda: settings)
+    out = tmp_path / "eval.json"
+    done = CliRunner().invoke(app, ["eval", *args, "--output", str(out)])
+    assert done.exit_code == 0, done.output
+    result = json.loads(out.read_text("utf-8"))
+    for part, data in result["parts"].items():
+        assert "error" not in data, (part, data.get("traceback"))
+    return result["parts"]
+
+
+def test_eval_without_llm_scores_asr_pseudonymisation_retrieval_and_checks_the_drafting_set(
+        settings, tmp_path, monkeypatch):
+    parts = _eval(settings, tmp_path, monkeypatch, "--skip-llm", "--asr-limit", "2")
+    asr = parts["asr"]
+    assert len(asr["files"]) == 2 and all(f["generated_audio"] for f in asr["files"])
+    assert 0 <= asr["pooled"]["cer"] and all(f["hypothesis"] is not None for f in asr["files"])
+    pseudo = parts["pseudonymisation"]
+    assert pseudo["per_type"]["CPR"]["tp"] >= 1 and 0 <= pseudo["per_type"]["PERSON"]["recall"] <= 1
+    assert pseudo["leaks"]["cpr_in_source"] > 0 and pseudo["leaks"]["prompts_scanned"] > 0
+    assert pseudo["leaks"]["cpr_in_prompts"] == 0 and pseudo["leaks"]["cpr_in_index"] == 0
+    assert parts["drafting"]["records"] == 2 and "skipped" in parts["drafting"]
+    methods = parts["retrieval"]["methods"]
+    assert set(methods) == {"dense (e5)", "bm25", "hybrid (rrf)"}
+    assert all(0 <= m["mrr"] <= 1 and 0 <= m["ndcg@10"] <= 1 for m in methods.values())
+
+
+
+def test_a_cpr_number_left_in_the_text_is_counted_as_a_leak(settings, monkeypatch):
+    class KeepsEverything:
+        def pseudonymise_many(self, texts, known=None):
+            return list(texts), []
+
+    monkeypatch.setattr("assistant.evaluation.pseudonymisation.Pseudonymiser", lambda s: KeepsEverything())
+    leaks = cpr_leaks(["Patienten har CPR 010190-1234 og blev flyttet."], settings)
+    assert leaks["cpr_in_prompts"] >= 1 and leaks["cpr_in_index"] >= 1
+
+
+def test_reciprocal_rank_fusion_rewards_ids_both_rankings_agree_on():
+    assert rrf(["a", "b", "c"], ["b", "c", "a"])[0] == "b"
+    assert set(rrf(["a"], ["z"])) == {"a", "z"}
+
+
+def test_evidence_is_valid_only_when_the_segment_exists_and_contains_the_quote():
+    segments = [Segment(index=0, start=0, end=5, text="Pennene lå i samme skuffe.")]
+    point = LearningPointDraft(title="Insulin", what_happened="Forveksling", category="medicin", evidence=[
+        Evidence(segment_index=0, quote="lå i samme skuffe"), Evidence(segment_index=0, quote="i to skuffer"),
+        Evidence(segment_index=7, quote="Pennene")])
+    draft = Draft(isbar=[], learning_points=[point], prompt_id="p", prompt_version="1", model_id="m")
+    assert evidence_validity(draft, segments) == (1, 3)
+
+
+def test_shipped_drafting_set_is_synthetic_danish_with_reference_points():
+    records = load_records(DATA / "drafting_da.jsonl")
+    assert len(records) >= 2 and all(r.synthetic and r.reference_points for r in records)
