@@ -54,6 +54,12 @@ class DraftInvalid(DebriefError):
     key = "draft.invalid"
 
 
+class DraftTimeUp(DraftInvalid):
+    """The draft's time budget ran out before the LLM finished (the draft is then made from the lines alone)."""
+
+    key = "draft.time_up"
+
+
 class NotAllowed(DebriefError):
     """The acting user's role does not permit the action."""
 
@@ -78,7 +84,7 @@ def user_message(error: DebriefError | VectorStoreError, language: str = "da") -
 
 
 __all__ = [
-    "USER_ERRORS", "DebriefError", "DraftInvalid", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable",
+    "USER_ERRORS", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable",
     "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound", "VectorStoreError",
     "user_message",
 ]

@@ -12,6 +12,7 @@ from assistant.cases.reading import (
     may_read_case,
     require_case_reader,
     segment_clip,
+    warning_text,
 )
 from assistant.cases.receipts import LookupLimiter, new_receipt_code, normalise_receipt, receipt_hash
 
@@ -29,4 +30,5 @@ __all__ = [
     "receipt_hash",
     "require_case_reader",
     "segment_clip",
+    "warning_text",
 ]

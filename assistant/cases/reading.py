@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from assistant import audit
 from assistant.auth import Actor, Permission
 from assistant.errors import InvalidInput, NotAllowed, NotFound
-from assistant.models import IsbarSection, JobProgress, Segment
+from assistant.models import DraftMethod, DraftWarning, IsbarSection, JobProgress, Segment
 from assistant.settings import Settings
 from assistant.speech import SAMPLE_RATE, decode_window_16k_mono
 from assistant.store import Database
@@ -37,6 +37,7 @@ class LearningPointView(BaseModel):
     reporter_question: str | None = None  # the agent's question when the point was sent back to the team
     reporter_answer: str | None = None  # the team's answer, pseudonymised
     reporter_answered_at: dt.datetime | None = None
+    warnings: list[DraftWarning] = []  # what the drafting checks found and repaired, for the reviewer
 
 
 class CaseView(BaseModel):
@@ -56,8 +57,17 @@ class CaseView(BaseModel):
     learning_points: list[LearningPointView] = []
     prompt: str | None = None
     draft_model: str | None = None
+    draft_method: DraftMethod | None = None
+    draft_warnings: list[DraftWarning] = []
     jobs: list[JobProgress] = []
     audio_kept: bool = False  # the recording was kept with consent and is still there: evidence can be played
+
+
+def warning_text(warning: DraftWarning, language: str) -> str:
+    """A drafting check's finding in the reader's language."""
+    from assistant.i18n import translate
+
+    return translate(warning.key, language, **warning.params)
 
 
 def load_case(db: Database, case_id: str) -> CaseView:
@@ -89,6 +99,8 @@ def load_case(db: Database, case_id: str) -> CaseView:
             view.isbar = [IsbarSection.model_validate(s) for s in draft.isbar]
             view.prompt = f"{draft.prompt_id}@{draft.prompt_version}"
             view.draft_model = draft.model_id
+            view.draft_method = DraftMethod(draft.method)
+            view.draft_warnings = [DraftWarning.model_validate(w) for w in draft.warnings or []]
             view.learning_points = [
                 LearningPointView.model_validate(lp, from_attributes=True) for lp in draft.learning_points
             ]

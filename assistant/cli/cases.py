@@ -67,6 +67,12 @@ def show(case_id: str) -> None:
         console.print(translate_cli("cli.no_draft", status=view.status))
         return
     console.print(f"\n[bold]{translate_cli('cli.isbar')}[/bold] ({view.prompt}, {view.draft_model})")
+    if view.draft_method:
+        from assistant.cases import warning_text
+
+        console.print(f"  {translate_cli('draft.method.' + view.draft_method.value)}", **PLAIN)
+    for warning in view.draft_warnings:
+        console.print(f"  ⚠ {warning_text(warning, get_settings().ui_language)}", **PLAIN)
     for section in view.isbar:
         sources = ", ".join(stamps.get(i, f"#{i}") for i in section.segment_indices)
         console.print(f"  [bold]{translate_cli('isbar.' + section.part.value)}[/bold] [{sources}]")
@@ -78,6 +84,8 @@ def show(case_id: str) -> None:
 
 def _print_learning_point(lp, stamps: dict[int, str]) -> None:
     """One draft or decided learning point of ``debrief show``, its evidence quoted at the transcript's stamps."""
+    from assistant.cases import warning_text
+
     console.print(f"  {lp.position + 1}. {lp.title}  ({translate_cli('cli.category')}: {lp.category}, "
                   f"{translate_cli('cli.severity')}: {lp.severity}{', Safety-II' if lp.safety_ii else ''}; "
                   f"{lp.status})", **PLAIN)
@@ -92,6 +100,8 @@ def _print_learning_point(lp, stamps: dict[int, str]) -> None:
         console.print(f"     {translate_cli('cli.evidence')} [{stamp}]: “{ev['quote']}”", **PLAIN)
     if not lp.evidence and lp.status == "draft":
         console.print(f"     {translate_cli('cli.no_evidence')}", **PLAIN)
+    for warning in lp.warnings if lp.status == "draft" else []:
+        console.print(f"     ⚠ {warning_text(warning, get_settings().ui_language)}", **PLAIN)
 
 
 def erase(case_id: str, reason: str = "gdpr") -> None:

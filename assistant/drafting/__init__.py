@@ -1,17 +1,11 @@
-"""ISBAR sections and learning points drafted by the LLM and checked against the transcript."""
+"""ISBAR sections and learning points drafted from a pseudonymised transcript and checked against it."""
 
 from __future__ import annotations
 
-from assistant.drafting.generative import draft_case, draft_case_with_report
+from assistant.drafting.draft import draft_case, draft_case_with_report
+from assistant.drafting.faithfulness import copied_fields
 from assistant.drafting.rendering import chunk_segments, render_transcript
 from assistant.drafting.schema import DraftOut, DraftTrace, llm_schema
 
-__all__ = [
-    "DraftOut",
-    "DraftTrace",
-    "chunk_segments",
-    "draft_case",
-    "draft_case_with_report",
-    "llm_schema",
-    "render_transcript",
-]
+__all__ = ["DraftOut", "DraftTrace", "chunk_segments", "copied_fields", "draft_case", "draft_case_with_report",
+           "llm_schema", "render_transcript"]

@@ -24,8 +24,9 @@ from assistant.drafting.validation import (
     to_point,
     unknown_categories,
 )
-from assistant.errors import DraftInvalid
+from assistant.errors import DraftInvalid, DraftTimeUp
 from assistant.llm import ChatMessage, ChatModel
+from assistant.llm.limits import seconds_left
 from assistant.models import (
     CaseContext,
     Draft,
@@ -39,6 +40,7 @@ from prompts import Prompt, category_ids, load_prompt
 log = logging.getLogger(__name__)
 
 PROMPT_ID = "draft_case"
+MIN_CALL_SECONDS = 10.0  # a whole-draft call needs at least this much of the budget left
 
 def _draft_chunk(
     messages: list[ChatMessage],
@@ -53,6 +55,8 @@ def _draft_chunk(
     attempts = settings.llm_max_retries + 1
     problem = "no answer"
     for attempt in range(1, attempts + 1):
+        if seconds_left(settings.llm_call_seconds) < MIN_CALL_SECONDS:
+            raise DraftTimeUp("draft.time_up")
         reply = chat.complete_json(messages, schema, settings.llm_max_tokens)
         report.attempts += 1
         report.calls += 1
@@ -75,7 +79,7 @@ def _draft_chunk(
     raise DraftInvalid("draft.invalid", attempts=attempts, reason=problem)
 
 
-def draft_case_with_report(
+def draft_rich(
     segments: list[Segment],
     context: CaseContext,
     chat: ChatModel,
@@ -84,7 +88,11 @@ def draft_case_with_report(
     isbar: list[IsbarSection] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> tuple[Draft, DraftTrace]:
-    """Like :func:`draft_case`, also returning how the draft came about (calls, dropped evidence, timings)."""
+    """ISBAR sections (unless ``isbar`` is given) and 1–7 learning points written by the model, with the trace.
+
+    ``attempts`` counts drafting calls (chunks × tries); raises :class:`DraftInvalid` when a chunk stays unusable
+    and :class:`DraftTimeUp` when the time budget (``time_limit``) runs out first.
+    """
     started = time.perf_counter()
     if not segments:
         raise DraftInvalid("draft.invalid", attempts=0, reason="empty transcript")
@@ -145,20 +153,3 @@ def draft_case_with_report(
         report.dropped_evidence, report.corrected_evidence,
     )
     return draft, report
-
-
-def draft_case(
-    segments: list[Segment],
-    context: CaseContext,
-    chat: ChatModel,
-    settings: Settings,
-    *,
-    isbar: list[IsbarSection] | None = None,
-    progress: Callable[[float], None] | None = None,
-) -> Draft:
-    """ISBAR sections (unless ``isbar`` is given) and 1–7 learning points for one case's pseudonymised segments.
-
-    ``attempts`` counts drafting calls (chunks × tries); raises :class:`DraftInvalid` when a chunk stays unusable.
-    """
-    draft, _ = draft_case_with_report(segments, context, chat, settings, isbar=isbar, progress=progress)
-    return draft

@@ -20,7 +20,7 @@ def _clock(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
 
 
-def _data_text(text: str) -> str:
+def data_text(text: str) -> str:
     # Segments are data: they must not be able to close the data block or open a tag of their own.
     return " ".join(text.replace("<", "‹").replace(">", "›").split())
 
@@ -31,8 +31,8 @@ def render_transcript(segments: list[Segment]) -> str:
     for s in segments:
         timed = s.end > 0 or s.start > 0
         prefix = f"[{s.index}] {_clock(s.start)} " if timed else f"[{s.index}] "
-        speaker = f"{_data_text(s.speaker)}: " if s.speaker else ""
-        lines.append(prefix + speaker + _data_text(s.text))
+        speaker = f"{data_text(s.speaker)}: " if s.speaker else ""
+        lines.append(prefix + speaker + data_text(s.text))
     return "\n".join(lines)
 
 
@@ -40,11 +40,11 @@ def render_context(context: CaseContext, prompt: Prompt) -> str:
     sector = prompt.texts.get("sector_" + context.sector.value, context.sector.value)
     parts = [f"{prompt.text('context_sector')}: {sector}"]
     if context.unit:
-        parts.append(f"{prompt.text('context_unit')}: {_data_text(context.unit)}")
+        parts.append(f"{prompt.text('context_unit')}: {data_text(context.unit)}")
     if context.event_date:
         parts.append(f"{prompt.text('context_date')}: {context.event_date.isoformat()}")
     if context.event_type:
-        parts.append(f"{prompt.text('context_event_type')}: {_data_text(context.event_type)}")
+        parts.append(f"{prompt.text('context_event_type')}: {data_text(context.event_type)}")
     return ". ".join(parts) + "."
 
 

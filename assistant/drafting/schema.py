@@ -95,7 +95,14 @@ class DraftTrace(BaseModel):
     categories_mapped: int = 0
     categories_changed: int = 0
     copied_from_example: int = 0
+    skipped_calls: int = 0  # LLM questions not asked because the draft's time budget was spent
     problems: list[str] = Field(default_factory=list)
+
+    def count(self, reply) -> None:
+        """Add one LLM call's tokens."""
+        self.calls += 1
+        self.tokens_in += reply.tokens_in
+        self.tokens_out += reply.tokens_out
 
 
 def llm_schema(with_isbar: bool, max_points: int = MAX_POINTS_PER_CHUNK) -> dict:

@@ -15,7 +15,8 @@ from assistant.settings import Settings
 
 
 def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: int | None, pseudonymisation: Path,
-             drafting: Path, drafting_limit: int | None, skip_llm: bool, points: Path, queries: Path) -> dict[str, Any]:
+             drafting: Path, drafting_limit: int | None, skip_llm: bool, points: Path, queries: Path,
+             drafting_methods: list[str] | None = None, rich_limit: int | None = None) -> dict[str, Any]:
     """One entry per part; a part that fails records its error instead of stopping the others."""
     unknown = set(parts) - {"asr", "pseudonymisation", "drafting", "retrieval"}
     if unknown:
@@ -35,7 +36,9 @@ def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: 
                 out = evaluate(pseudonymisation, settings, chat) | {"data": str(pseudonymisation)}
             elif part == "drafting":
                 from assistant.evaluation.drafting import evaluate
-                out = evaluate(drafting, settings, chat, drafting_limit) | {"data": str(drafting)}
+                from assistant.models import DraftMethod
+                methods = [DraftMethod(m) for m in drafting_methods or ["small"]]
+                out = evaluate(drafting, settings, chat, drafting_limit, methods, rich_limit) | {"data": str(drafting)}
             else:
                 from assistant.evaluation.retrieval import evaluate
                 out = evaluate(points, queries, settings) | {"data": [str(points), str(queries)]}
@@ -43,6 +46,27 @@ def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: 
             out = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)}
         result["parts"][part] = out
     return result
+
+
+DRAFTING_FIGURES = ("records", "valid_rate", "isbar_macro_f1", "coverage", "points", "polarity_error_rate",
+                    "copied_field_rate", "severity_off_rate", "category_accuracy", "evidence_validity", "median_seconds_short",
+                    "median_seconds_long", "extractive_drafts")
+
+
+def _drafting_table(t: Table, data: dict[str, Any]) -> None:
+    """One column per drafting method, one row per figure; without an LLM, the data set's shape."""
+    methods = data.get("methods", {})
+    t.add_column("figure")
+    if not methods:
+        t.add_column("value")
+        for k in ("records", "reference_points", "real_records", "styles", "skipped"):
+            if k in data:
+                t.add_row(k, str(data[k]))
+        return
+    for name in methods:
+        t.add_column(name)
+    for figure in DRAFTING_FIGURES:
+        t.add_row(figure, *(str(m.get(figure)) for m in methods.values()))
 
 
 def tables(result: dict[str, Any]) -> list[Table]:
@@ -68,12 +92,7 @@ def tables(result: dict[str, Any]) -> list[Table]:
             t.add_row("CPR leaks", f"prompts {leaks['cpr_in_prompts']}", f"index {leaks['cpr_in_index']}",
                       f"source {leaks['cpr_in_source']}", "", "")
         elif part == "drafting":
-            t.add_column("figure")
-            t.add_column("value")
-            for k in ("records", "schema_valid_rate", "retry_rate", "coverage", "coverage_threshold",
-                      "evidence_validity", "skipped"):
-                if k in data:
-                    t.add_row(k, str(data[k]))
+            _drafting_table(t, data)
         else:
             t.add_column("method")
             for c in ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"):

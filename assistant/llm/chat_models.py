@@ -72,21 +72,6 @@ def make_chat_model(settings: Settings) -> ChatModel:
 # -- embedded default: llama.cpp -------------------------------------------------------------------------------
 
 
-class _Deadline:
-    """A llama.cpp stopping criterion that ends generation when the call's time is up (and says it did).
-
-    Prompt reading cannot be stopped midway; it is bounded by the context size, and drafting keeps prompts short.
-    """
-
-    def __init__(self, seconds: float) -> None:
-        self.ends = time.monotonic() + seconds
-        self.fired = False
-
-    def __call__(self, input_ids: Any, logits: Any) -> bool:
-        self.fired = self.fired or time.monotonic() >= self.ends
-        return self.fired
-
-
 class _Loaded:
     """One llama.cpp model in memory and the lock that lets one generation run on it at a time."""
 
@@ -97,12 +82,6 @@ class _Loaded:
 
 _loaded: dict[tuple, _Loaded] = {}
 _loading = threading.Lock()
-
-
-def _stopping(stop: _Deadline) -> Any:
-    from llama_cpp import StoppingCriteriaList
-
-    return StoppingCriteriaList([stop])
 
 
 @lru_cache(maxsize=32)
@@ -168,54 +147,59 @@ class LlamaCppChat:
         return llm
 
     def complete_json(self, messages: list[ChatMessage], schema: dict, max_tokens: int) -> ChatReply:
-        """JSON constrained by a grammar built from ``schema``; check ``finish_reason`` for truncation."""
+        """JSON constrained by a grammar built from ``schema``; ``finish_reason`` is "length" when it was cut off
+        by ``max_tokens`` or by the call's time limit."""
+        pieces: list[str] = []
+        finish: list[str | None] = [None]
         loaded = self._model()
-        with loaded.lock, machine_slot(self.settings.compute_dir, self.settings.compute_slots, "llm") as waited:
-            extend_limit(waited)  # queueing for the machine is not the caller's budget
-            started = time.perf_counter()
-            stop = _Deadline(seconds_left(self.settings.llm_call_seconds))
-            try:
-                out = loaded.llm.create_chat_completion(
-                    messages=[m.model_dump() for m in messages],
-                    grammar=_compact_json_grammar(json.dumps(schema, sort_keys=False)),
-                    temperature=self.settings.llm_temperature,
-                    max_tokens=max_tokens,
-                    seed=self.settings.llm_seed,
-                    stopping_criteria=_stopping(stop),
-                )
-            except ValueError as exc:  # llama.cpp's way to say the prompt does not fit the context
-                raise InvalidInput("draft.prompt_too_long", reason=str(exc)) from exc
-            seconds = time.perf_counter() - started
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
-        return ChatReply(
-            text=choice["message"].get("content") or "",
-            finish_reason="length" if stop.fired else choice.get("finish_reason"),
-            tokens_in=usage.get("prompt_tokens", 0),
-            tokens_out=usage.get("completion_tokens", 0),
-            seconds=seconds,
-        )
+        started = time.perf_counter()
+        with loaded.lock:
+            before = loaded.llm.n_tokens
+            for piece, reason in self._generate(loaded, messages, max_tokens, _compact_json_grammar(
+                    json.dumps(schema, sort_keys=False))):
+                pieces.append(piece)
+                finish[0] = reason or finish[0]
+            evaluated = loaded.llm.n_tokens
+        text = "".join(pieces)
+        tokens_out = len(pieces)
+        return ChatReply(text=text, finish_reason=finish[0], tokens_out=tokens_out,
+                         tokens_in=max(0, evaluated - tokens_out - min(before, evaluated)),
+                         seconds=time.perf_counter() - started)
 
     def stream(self, messages: list[ChatMessage], max_tokens: int) -> Iterator[str]:
         """Text pieces as llama.cpp generates them; the model stays locked until the stream ends or is closed."""
         loaded = self._model()
-        with loaded.lock, machine_slot(self.settings.compute_dir, self.settings.compute_slots, "llm") as waited:
-            extend_limit(waited)
-            stop = _Deadline(seconds_left(self.settings.llm_call_seconds))
+        with loaded.lock:
+            for piece, reason in self._generate(loaded, messages, max_tokens, None):
+                if reason == "length" and not piece:
+                    log.warning("an answer was cut off at its token or time limit")
+                if piece:
+                    yield piece
+
+    def _generate(self, loaded: _Loaded, messages: list[ChatMessage], max_tokens: int,
+                  grammar: Any) -> Iterator[tuple[str, str | None]]:
+        """(text piece, finish reason) as llama.cpp streams them, inside the machine's compute slot; stops at the
+        call's time limit ("length"). Streaming is how a generation can be stopped: closing it ends the loop."""
+        with machine_slot(self.settings.compute_dir, self.settings.compute_slots, "llm") as waited:
+            extend_limit(waited)  # queueing for the machine is not the caller's budget
+            ends = time.monotonic() + seconds_left(self.settings.llm_call_seconds)
             try:
                 chunks = loaded.llm.create_chat_completion(
                     messages=[m.model_dump() for m in messages],
+                    grammar=grammar,
                     temperature=self.settings.llm_temperature,
                     max_tokens=max_tokens,
                     seed=self.settings.llm_seed,
                     stream=True,
-                    stopping_criteria=_stopping(stop),
                 )
                 for chunk in chunks:
-                    piece = chunk["choices"][0]["delta"].get("content")
-                    if piece:
-                        yield piece
-            except ValueError as exc:
+                    choice = chunk["choices"][0]
+                    yield choice["delta"].get("content") or "", choice.get("finish_reason")
+                    if time.monotonic() >= ends:
+                        chunks.close()
+                        yield "", "length"
+                        return
+            except ValueError as exc:  # llama.cpp's way to say the prompt does not fit the context
                 raise InvalidInput("draft.prompt_too_long", reason=str(exc)) from exc
 
 

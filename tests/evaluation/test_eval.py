@@ -8,7 +8,8 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from assistant.evaluation import cpr_leaks, evidence_validity, load_records, rrf
-from assistant.models import Draft, Evidence, LearningPointDraft, Segment
+from assistant.evaluation.drafting import DraftingRecord, predicted_labels, score_points
+from assistant.models import Draft, Evidence, IsbarPart, IsbarSection, LearningPointDraft, Segment
 from tests.vectorstore.test_vectorstore import DATA
 
 
@@ -33,7 +34,9 @@ def test_eval_without_llm_scores_asr_pseudonymisation_retrieval_and_checks_the_d
     assert pseudo["per_type"]["CPR"]["tp"] >= 1 and 0 <= pseudo["per_type"]["PERSON"]["recall"] <= 1
     assert pseudo["leaks"]["cpr_in_source"] > 0 and pseudo["leaks"]["prompts_scanned"] > 0
     assert pseudo["leaks"]["cpr_in_prompts"] == 0 and pseudo["leaks"]["cpr_in_index"] == 0
-    assert parts["drafting"]["records"] == 2 and "skipped" in parts["drafting"]
+    drafting = parts["drafting"]
+    assert drafting["records"] >= 40 and drafting["real_records"] >= 20 and "skipped" in drafting
+    assert set(drafting["styles"]) == {"formal", "staff", "spoken"}
     methods = parts["retrieval"]["methods"]
     assert set(methods) == {"dense (e5)", "bm25", "hybrid (rrf)"}
     assert all(0 <= m["mrr"] <= 1 and 0 <= m["ndcg@10"] <= 1 for m in methods.values())
@@ -67,3 +70,37 @@ def test_evidence_is_valid_only_when_the_segment_exists_and_contains_the_quote()
 def test_shipped_drafting_set_is_synthetic_danish_with_reference_points():
     records = load_records(DATA / "drafting_da.jsonl")
     assert len(records) >= 2 and all(r.synthetic and r.reference_points for r in records)
+
+
+def test_the_realistic_drafting_set_has_sources_licences_and_a_gold_label_per_line():
+    records = load_records(DATA / "drafting_real_da.jsonl")
+    assert len(records) >= 40 and {r.style for r in records} == {"formal", "staff", "spoken"}
+    for r in records:
+        assert r.source_url and r.source_url.startswith("https://") and r.licence, r.id
+        assert r.isbar_labels and len(r.isbar_labels) == len(r.segments), r.id
+        assert set(r.isbar_labels) <= {"identifikation", "situation", "baggrund", "analyse", "raad", "none"}, r.id
+        assert 1 <= len(r.reference_points) <= 3 and all(p.severity for p in r.reference_points), r.id
+    spoken = [r for r in records if r.style == "spoken"]
+    assert all(r.synthetic for r in spoken) and any(r.words >= 800 for r in spoken)
+    assert any(p.polarity == "went_well" for r in records for p in r.reference_points)
+
+
+def test_drafted_lines_get_the_first_isbar_part_that_cites_them_and_no_part_otherwise():
+    segments = [Segment(index=i, start=0, end=0, text=f"linje {i}") for i in range(4)]
+    isbar = [IsbarSection(part=IsbarPart.raad, text="", segment_indices=[1]),
+             IsbarSection(part=IsbarPart.situation, text="", segment_indices=[0, 1])]
+    draft = Draft(isbar=isbar, learning_points=[], prompt_id="p", prompt_version="1", model_id="m")
+    assert predicted_labels(draft, segments) == ["situation", "situation", "none", "none"]
+
+
+def test_a_safety_ii_point_whose_nearest_reference_went_wrong_is_a_polarity_error(settings):
+    from vectorstore.embeddings import make_embedder
+
+    record = DraftingRecord(id="x", segments=[Segment(index=0, start=0, end=0, text="Patienten faldt.")],
+                            reference_points=[{"text": "Fald fra seng uden sengehest. Patienten faldt om natten.",
+                                               "polarity": "went_wrong", "severity": "moderat"}])
+    wrong = LearningPointDraft(title="Fald fra seng uden sengehest", what_happened="Patienten faldt om natten.",
+                               category="fald", safety_ii=True, severity="doedelig")
+    draft = Draft(isbar=[], learning_points=[wrong], prompt_id="p", prompt_version="1", model_id="m")
+    scored = score_points(draft, record, make_embedder(settings))
+    assert scored["covered"] == 1 and scored["polarity_errors"] == 1 and scored["severity_off"] == 1

@@ -1,17 +1,18 @@
-"""Drafting: the model's JSON is validated, retried with the problem, chunked, merged and traced to the transcript."""
+"""The rich drafting path (strong models): the model's JSON is validated, retried with the problem, chunked, merged
+and traced to the transcript. Its real-model test runs against a server (tests/scaleout/test_scaleout_llm_server.py);
+the bundled model drafts through the small-model path (test_small_model.py)."""
 
 from __future__ import annotations
 
 import json
 import re
-import time
 
 import pytest
 
 from assistant.drafting import chunk_segments, draft_case, draft_case_with_report, llm_schema, render_transcript
 from assistant.errors import DraftInvalid
-from assistant.llm import ChatReply, LlamaCppChat
-from assistant.models import CaseContext, Draft, IsbarPart, IsbarSection, Sector, Segment
+from assistant.llm import ChatReply
+from assistant.models import CaseContext, IsbarPart, IsbarSection, Sector, Segment
 from prompts import category_ids, load_prompt
 
 MIX_UP = [
@@ -75,6 +76,12 @@ class ScriptedChat:
 
     def stream(self, messages, max_tokens):
         yield from ()
+
+
+@pytest.fixture
+def settings(settings):
+    """These tests are about the rich path: a model strong enough to write whole drafts."""
+    return settings.model_copy(update={"llm_capability": "strong"})
 
 
 @pytest.fixture
@@ -281,21 +288,6 @@ def test_the_schema_limits_points_and_lists_the_taxonomy():
     assert schema["properties"]["points"]["maxItems"] == 3
     assert set(schema["$defs"]["PointOut"]["properties"]["category"]["enum"]) == category_ids()
     assert set(schema["required"]) == {"isbar", "points"}
-
-
-@pytest.mark.real_llm
-def test_the_bundled_model_drafts_a_schema_valid_danish_draft(mix_up, settings):
-    chat = LlamaCppChat(settings)
-    started = time.perf_counter()
-    draft, report = draft_case_with_report(mix_up, CONTEXT, chat, settings)
-    seconds = time.perf_counter() - started
-    print(f"real draft: {seconds:.1f} s, {report.model_dump()}")
-    assert Draft.model_validate(draft.model_dump()) == draft
-    assert 1 <= len(draft.learning_points) <= 7
-    assert {lp.category for lp in draft.learning_points} <= category_ids()
-    assert [s.part for s in draft.isbar] == list(IsbarPart) and all(s.text for s in draft.isbar)
-    assert draft.prompt_id == "draft_case" and draft.prompt_version and draft.model_id == chat.model_id
-    assert draft.tokens_in > 0 and draft.tokens_out > 0
 
 
 def test_a_drafted_point_without_supporting_quotes_warns_the_reviewer_until_decided():

@@ -1,0 +1,190 @@
+"""The small-model drafting path: lines chosen without the LLM, short answers checked against the lines.
+
+Orchestration runs with a scripted chat; the line labeller and the embedder are real (multilingual-e5, bundled),
+and one test drafts a real published case text with the bundled LLM.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from assistant.drafting import copied_fields, draft_case_with_report
+from assistant.drafting.cues import load_cues
+from assistant.drafting.isbar_lines import label_lines
+from assistant.drafting.small_model import EXTRACT_WORDS
+from assistant.errors import DraftInvalid
+from assistant.evaluation.drafting import load_records
+from assistant.i18n import translate
+from assistant.llm import ChatReply, LlamaCppChat
+from assistant.models import CaseContext, DraftMethod, IsbarPart, Sector, Segment, Severity
+from prompts import category_ids
+from vectorstore.embeddings import make_embedder
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+CONTEXT = CaseContext(sector=Sector.municipality, unit="Hjemmeplejen")
+
+# A home-care medication event in the words staff use (written for this test, after a published case).
+METHOTREXATE = [
+    "Det drejer sig om en borger i hjemmeplejen, en 81-årig kvinde med leddegigt.",
+    "Hun fik methotrexat hver dag i otte dage i stedet for én gang om ugen.",
+    "Doseringsæsken var lavet til hver dag, og ordinationen var uklar i medicinkortet.",
+    "Hun blev indlagt med blødning fra munden og døde efter en uge.",
+    "Det gik godt, at aftenvagten reagerede hurtigt på, at hun var anderledes.",
+    "Fremover skal ugentlig medicin ligge i en særskilt æske med tydelig mærkning.",
+]
+
+
+def segments_of(texts: list[str]) -> list[Segment]:
+    return [Segment(index=i, start=0, end=0, text=t) for i, t in enumerate(texts)]
+
+
+class AnsweringChat:
+    """Answers each short question by its JSON field; records every message it was sent."""
+
+    model_id = "answering-llm"
+
+    def __init__(self, delay: float = 0.0, **answers: str):
+        self.answers = {"title": "Methotrexat givet dagligt", "action": "Mærk ugentlig medicin tydeligt i æsken",
+                        "severity": "moderat", "polarity": "gik_galt", "category": "medicin", **answers}
+        self.delay = delay
+        self.calls: list[list] = []
+
+    def complete_json(self, messages, schema, max_tokens) -> ChatReply:
+        self.calls.append(messages)
+        time.sleep(self.delay)
+        field = next(iter(schema["properties"]))
+        return ChatReply(text=json.dumps({field: self.answers[field]}, ensure_ascii=False), finish_reason="stop",
+                         tokens_in=40, tokens_out=8)
+
+    def stream(self, messages, max_tokens):
+        yield from ()
+
+
+@pytest.fixture
+def small(settings):
+    return settings.model_copy(update={"llm_capability": "small"})
+
+
+def draft(texts, chat, settings):
+    return draft_case_with_report(segments_of(texts), CONTEXT, chat, settings)
+
+
+def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(small):
+    chat = AnsweringChat(severity="moderat")  # the model's harm answer is not even asked: "døde" says it
+    result, _ = draft(METHOTREXATE, chat, small)
+    main, *others = result.learning_points
+    assert result.method == DraftMethod.small and not main.safety_ii
+    assert main.severity == Severity.fatal
+    assert all("methotrexat" not in w.lower() for w in main.what_went_well)
+    assert any(p.safety_ii and "aftenvagten" in p.what_happened for p in others)
+    assert main.evidence and all(e.quote in METHOTREXATE[e.segment_index] for e in main.evidence)
+
+
+def test_the_model_cannot_claim_a_death_no_line_tells_of(small):
+    texts = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
+             "Vi skal fremover planlægge ruten efter medicintiderne."]
+    result, _ = draft(texts, AnsweringChat(severity="doedelig"), small)
+    main = result.learning_points[0]
+    assert main.severity == Severity.severe
+    assert "draft.check.severity_capped" in [w.key for w in main.warnings]
+
+
+def test_no_field_repeats_another(small):
+    copied = AnsweringChat(title="Hun fik methotrexat hver dag i otte dage i stedet for én gang om ugen")
+    result, _ = draft(METHOTREXATE, copied, small)
+    assert all(copied_fields(p) == 0 for p in result.learning_points)
+
+
+def test_a_title_built_from_the_prompts_example_is_replaced_by_the_lines_own_words(small):
+    result, _ = draft(METHOTREXATE, AnsweringChat(title="Forveksling af insulinpenne"), small)
+    main = result.learning_points[0]
+    assert "insulin" not in main.title.lower()
+    assert "draft.check.title_unsupported" in [w.key for w in main.warnings]
+
+
+def test_an_action_the_team_did_not_propose_is_marked_as_the_ais(small):
+    texts = METHOTREXATE[:4]
+    main = draft(texts, AnsweringChat(), small)[0].learning_points[0]
+    assert [a.action for a in main.suggested_actions] == ["Mærk ugentlig medicin tydeligt i æsken"]
+    assert "draft.check.action_from_ai" in [w.key for w in main.warnings]
+
+
+def test_every_question_reads_the_same_system_message_so_the_model_reads_the_lines_once(small):
+    chat = AnsweringChat()
+    draft(METHOTREXATE, chat, small)
+    assert len(chat.calls) >= 2 and len({c[0].content for c in chat.calls}) == 1
+
+
+def test_a_transcript_longer_than_the_context_is_drafted_from_its_chosen_lines(small):
+    talk = [f"og så snakkede vi om vagt nummer {i} hvor der ikke skete noget særligt på afdelingen" for i in range(400)]
+    texts = METHOTREXATE[:2] + talk + METHOTREXATE[2:]
+    chat = AnsweringChat()
+    result, _ = draft(texts, chat, small)
+    system = chat.calls[0][0].content
+    assert len(system.split()) < EXTRACT_WORDS + 200 and result.learning_points
+
+
+def test_when_the_time_budget_runs_out_the_draft_is_made_from_the_lines_and_says_so(small):
+    slow = small.model_copy(update={"draft_seconds": 5.0})
+    started = time.perf_counter()
+    result, trace = draft(METHOTREXATE, AnsweringChat(delay=2.0), slow)
+    assert time.perf_counter() - started < 15
+    assert result.method == DraftMethod.extractive and trace.skipped_calls > 0
+    assert "draft.extractive_budget" in [w.key for w in result.warnings]
+    assert result.learning_points and all(p.title for p in result.learning_points)
+
+
+def test_the_rich_path_falls_back_to_the_lines_when_its_time_runs_out(settings):
+    strong = settings.model_copy(update={"llm_capability": "strong", "draft_seconds": 1.0})
+    result, _ = draft(METHOTREXATE, AnsweringChat(), strong)
+    assert result.method == DraftMethod.extractive
+    assert "draft.extractive_budget" in [w.key for w in result.warnings]
+
+
+def test_filler_only_talk_is_refused_with_a_translated_message(small):
+    with pytest.raises(DraftInvalid) as refused:
+        draft(["øh ja", "okay", "mm altså ja", "nå ja ja"], AnsweringChat(), small)
+    assert refused.value.key == "draft.no_content"
+    assert "fyldord" in translate(refused.value.key, "da") and "filler" in translate(refused.value.key, "en")
+
+
+def test_one_line_notes_give_a_minimal_flagged_draft(small):
+    result, _ = draft(["Patienten faldt på badeværelset i nat."], AnsweringChat(title="Fald på badeværelset"), small)
+    assert len(result.learning_points) == 1
+    assert "draft.check.thin_input" in [w.key for w in result.warnings]
+
+
+def test_notes_in_english_are_drafted_and_flagged(small):
+    texts = ["The patient fell out of bed during the night because the bed rail was down.",
+             "The night nurse found her on the floor and called the doctor at once."]
+    result, _ = draft(texts, AnsweringChat(title="Fall from bed"), small)
+    assert result.learning_points and "draft.check.not_danish" in [w.key for w in result.warnings]
+
+
+def test_lines_are_labelled_with_isbar_parts_by_the_real_embedder(settings):
+    texts = ["Det drejer sig om en 84-årig kvinde, indlagt på medicinsk afsnit.",
+             "Hun var kendt med demens og havde faldet flere gange tidligere.",
+             "Om natten faldt hun ud af sengen og brækkede hoften.",
+             "Sengehesten var ikke sat op, fordi vi havde travlt ved vagtskiftet.",
+             "Fremover bør faldrisiko vurderes og sengehest tjekkes på aftenrunden.",
+             "øh ja okay"]
+    labels = label_lines(segments_of(texts), make_embedder(settings), load_cues())
+    assert labels == [IsbarPart.identifikation, IsbarPart.baggrund, IsbarPart.situation, IsbarPart.analyse,
+                      IsbarPart.raad, None]
+
+
+@pytest.mark.real_llm
+def test_the_bundled_model_drafts_a_published_case_text_in_the_small_path(small):
+    record = next(r for r in load_records(DATA / "drafting_real_da.jsonl") if r.id == "real-002")
+    started = time.perf_counter()
+    result, trace = draft_case_with_report(record.segments, record.context, LlamaCppChat(small), small)
+    print(f"small-model draft of {record.id}: {time.perf_counter() - started:.1f} s, {trace.model_dump()}")
+    assert result.method == DraftMethod.small and result.learning_points
+    main = result.learning_points[0]
+    assert not main.safety_ii and main.category in category_ids()
+    assert 1 <= len(main.title.split()) <= 12 and copied_fields(main) == 0
+    assert trace.calls >= 2 and result.tokens_out > 0
