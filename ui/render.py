@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 from html import escape
 
-from assistant.cases import CaseView, LearningPointView, format_timestamp
+from assistant.cases import CaseView, LearningPointView, format_timestamp, warning_text
 from assistant.i18n import translate
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
 from assistant.review import ReporterStatus, job_error_message
@@ -99,6 +99,8 @@ def point_html(point: LearningPointView, language: str, segments: dict[int, tupl
            # The model cited nothing that was said: the reviewer must check the point against the transcript.
            else f'<p class="db-warning">{_e(t("case.no_evidence", language))}</p>' if point.status == "draft"
            else "")
+        + "".join(f'<p class="db-warning">⚠ {_e(warning_text(w, language))}</p>'
+                  for w in (point.warnings if point.status == "draft" else []))
         + (f'<p class="db-note">{_e(point.decision_note)}</p>'
            if point.decision_note and point.decision_note != point.reporter_question else "")
         + _question_and_answer_html(point, language)
@@ -159,6 +161,9 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
     )
     if not case.learning_points and not case.isbar:
         body += f"<p>{_e(t('case.no_draft', language, status=t('case_status.' + case.status, language)))}</p>"
+    if case.draft_method and (isbar or points):
+        body += f'<p class="db-meta">{_e(t("draft.method." + case.draft_method.value, language))}</p>'
+        body += "".join(f'<p class="db-warning">⚠ {_e(warning_text(w, language))}</p>' for w in case.draft_warnings)
     if isbar:
         body += f"<h3>{_e(t('case.isbar', language))}</h3><dl class='db-isbar'>{isbar}</dl>"
     if points:
