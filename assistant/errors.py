@@ -2,26 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from vectorstore.errors import EmbeddingUnavailable, EmptyQuery, IndexUnavailable, VectorStoreError
+from vectorstore.errors import EmbeddingUnavailable, EmptyQuery, IndexUnavailable, KeyedError, VectorStoreError
 
 
-class DebriefError(Exception):
+class DebriefError(KeyedError):
     """Base of every expected failure; ``key`` names a translated message, ``params`` fill it."""
 
     key = "error.unexpected"
 
-    def __init__(self, key: str | None = None, /, **params: Any) -> None:
-        self.key = key or self.key
-        self.params = params
-        super().__init__(f"{self.key} {params}" if params else self.key)
-
     def message(self, language: str = "da") -> str:
         """The user-facing sentence in ``language``."""
-        from assistant.i18n import translate
-
-        return translate(self.key, language, **self.params)
+        return user_message(self, language)
 
 
 class InvalidInput(DebriefError):
@@ -72,11 +63,12 @@ class NotFound(DebriefError):
     key = "record.not_found"
 
 
-# The learning index raises its own errors (it sits below this package); users meet them like ours.
-USER_ERRORS: tuple[type[Exception], ...] = (DebriefError, VectorStoreError)
+# The learning index raises its own errors (it sits below this package); users meet them like ours, and both
+# share the keyed root.
+USER_ERRORS: tuple[type[Exception], ...] = (KeyedError,)
 
 
-def user_message(error: DebriefError | VectorStoreError, language: str = "da") -> str:
+def user_message(error: KeyedError, language: str = "da") -> str:
     """The translated sentence for any error in :data:`USER_ERRORS`."""
     from assistant.i18n import translate
 
@@ -84,7 +76,7 @@ def user_message(error: DebriefError | VectorStoreError, language: str = "da") -
 
 
 __all__ = [
-    "USER_ERRORS", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable",
+    "USER_ERRORS", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable", "KeyedError",
     "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound", "VectorStoreError",
     "user_message",
 ]

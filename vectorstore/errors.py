@@ -6,15 +6,25 @@ from __future__ import annotations
 from typing import Any
 
 
-class VectorStoreError(Exception):
-    """Base of the index's expected failures; ``key`` names a translated message, ``params`` fill it."""
+class KeyedError(Exception):
+    """An expected failure that names its message by key (``params`` fill it); the application translates it.
 
-    key = "index.unavailable"
+    The root of the index's errors and of Debrief's own (``assistant.errors.DebriefError``), so one ``except``
+    catches every error a user can meet.
+    """
+
+    key = "error.unexpected"
 
     def __init__(self, key: str | None = None, /, **params: Any) -> None:
         self.key = key or self.key
         self.params = params
         super().__init__(f"{self.key} {params}" if params else self.key)
+
+
+class VectorStoreError(KeyedError):
+    """Base of the index's expected failures."""
+
+    key = "index.unavailable"
 
 
 class IndexUnavailable(VectorStoreError):
