@@ -7,6 +7,7 @@ import logging
 from collections.abc import Callable
 
 from assistant.drafting.generative import draft_rich
+from assistant.drafting.options import DraftingOptions, drafting_options
 from assistant.drafting.schema import DraftTrace
 from assistant.drafting.small_model import draft_small
 from assistant.errors import DraftTimeUp
@@ -23,24 +24,26 @@ def draft_case_with_report(
     segments: list[Segment],
     context: CaseContext,
     chat: ChatModel,
-    settings: Settings,
+    options: DraftingOptions | Settings,
     *,
     isbar: list[IsbarSection] | None = None,
     progress: Callable[[float], None] | None = None,
     method: DraftMethod | None = None,
 ) -> tuple[Draft, DraftTrace]:
-    """The draft and how it came about; ``method`` overrides ``settings.llm_capability`` (for evaluation)."""
-    embedder = make_embedder(settings)
-    small = method == DraftMethod.small if method else settings.drafts_with_small_model
+    """The draft and how it came about. ``options``: :class:`DraftingOptions` or Debrief's settings; ``method``
+    overrides their model capability (for evaluation)."""
+    options = drafting_options(options)
+    embedder = make_embedder(options.embedding)
+    small = method == DraftMethod.small if method else options.small_model
     if small:
-        return draft_small(segments, context, chat, settings, embedder=embedder, isbar=isbar, progress=progress)
+        return draft_small(segments, context, chat, options, embedder=embedder, isbar=isbar, progress=progress)
     try:
-        with time_limit(settings.draft_seconds):
-            return draft_rich(segments, context, chat, settings, isbar=isbar, progress=progress)
+        with time_limit(options.draft_seconds):
+            return draft_rich(segments, context, chat, options, isbar=isbar, progress=progress)
     except DraftTimeUp:
-        log.warning("the draft's %.0f s ran out; drafting from the lines alone", settings.draft_seconds)
-        draft, trace = draft_small(segments, context, None, settings, embedder=embedder, isbar=isbar)
-        note = DraftWarning(key="draft.extractive_budget", params={"seconds": f"{settings.draft_seconds:.0f}"})
+        log.warning("the draft's %.0f s ran out; drafting from the lines alone", options.draft_seconds)
+        draft, trace = draft_small(segments, context, None, options, embedder=embedder, isbar=isbar)
+        note = DraftWarning(key="draft.extractive_budget", params={"seconds": f"{options.draft_seconds:.0f}"})
         return draft.model_copy(update={"warnings": [*draft.warnings, note]}), trace
 
 
@@ -48,11 +51,11 @@ def draft_case(
     segments: list[Segment],
     context: CaseContext,
     chat: ChatModel,
-    settings: Settings,
+    options: DraftingOptions | Settings,
     *,
     isbar: list[IsbarSection] | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> Draft:
     """ISBAR sections (unless ``isbar`` is given) and learning points for one case's pseudonymised segments."""
-    draft, _ = draft_case_with_report(segments, context, chat, settings, isbar=isbar, progress=progress)
+    draft, _ = draft_case_with_report(segments, context, chat, options, isbar=isbar, progress=progress)
     return draft

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from assistant.drafting.categories import classify_points
 from assistant.drafting.merging import merge_isbar, merge_points
+from assistant.drafting.options import DraftingOptions
 from assistant.drafting.rendering import category_list, chunk_segments, render_context, render_transcript
 from assistant.drafting.schema import DraftOut, DraftTrace, LLMOut, PointsOut, llm_schema
 from assistant.drafting.validation import (
@@ -34,7 +35,6 @@ from assistant.models import (
     LearningPointDraft,
     Segment,
 )
-from assistant.settings import Settings
 from prompts import Prompt, category_ids, load_prompt
 
 log = logging.getLogger(__name__)
@@ -48,16 +48,16 @@ def _draft_chunk(
     schema: dict,
     prompt: Prompt,
     chat: ChatModel,
-    settings: Settings,
+    options: DraftingOptions,
     report: DraftTrace,
 ) -> PointsOut | DraftOut:
     """Ask, validate, and ask again with the problem until the answer is usable or the retries are spent."""
-    attempts = settings.llm_max_retries + 1
+    attempts = options.max_retries + 1
     problem = "no answer"
     for attempt in range(1, attempts + 1):
-        if seconds_left(settings.llm_call_seconds) < MIN_CALL_SECONDS:
+        if seconds_left(options.call_seconds) < MIN_CALL_SECONDS:
             raise DraftTimeUp("draft.time_up")
-        reply = chat.complete_json(messages, schema, settings.llm_max_tokens)
+        reply = chat.complete_json(messages, schema, options.max_tokens)
         report.attempts += 1
         report.calls += 1
         report.tokens_in += reply.tokens_in
@@ -83,7 +83,7 @@ def draft_rich(
     segments: list[Segment],
     context: CaseContext,
     chat: ChatModel,
-    settings: Settings,
+    options: DraftingOptions,
     *,
     isbar: list[IsbarSection] | None = None,
     progress: Callable[[float], None] | None = None,
@@ -96,9 +96,9 @@ def draft_rich(
     started = time.perf_counter()
     if not segments:
         raise DraftInvalid("draft.invalid", attempts=0, reason="empty transcript")
-    prompt = load_prompt(PROMPT_ID, settings.prompt_language)
+    prompt = load_prompt(PROMPT_ID, options.prompt_language)
     report = DraftTrace()
-    chunks = chunk_segments(segments, settings.chunk_words)
+    chunks = chunk_segments(segments, options.chunk_words)
     report.chunks = len(chunks)
     with_isbar = isbar is None
     model = DraftOut if with_isbar else PointsOut
@@ -116,7 +116,7 @@ def draft_rich(
     sections: list[list[IsbarSection]] = []
     for n, chunk in enumerate(chunks, start=1):
         messages = prompt.render(transcript=render_transcript(chunk), **static)
-        out = _draft_chunk(messages, model, schema, prompt, chat, settings, report)
+        out = _draft_chunk(messages, model, schema, prompt, chat, options, report)
         chunk_index = {s.index: s for s in chunk}
         guard = example_guard(prompt, static["context"] + "\n" + " ".join(s.text for s in chunk), report)
 

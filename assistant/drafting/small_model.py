@@ -21,6 +21,7 @@ from collections.abc import Callable
 from assistant.drafting.cues import Cues, load_cues, words
 from assistant.drafting.faithfulness import borrowed, check_went_well, drop_repeats, repeats, support
 from assistant.drafting.isbar_lines import label_lines, load_examples, sections_from_labels
+from assistant.drafting.options import DraftingOptions
 from assistant.drafting.point_plan import PlannedPoint, plan_points
 from assistant.drafting.rendering import category_list, data_text, render_context
 from assistant.drafting.schema import DraftTrace
@@ -40,7 +41,6 @@ from assistant.models import (
     Severity,
     SuggestedAction,
 )
-from assistant.settings import Settings
 from prompts import Prompt, category_ids, load_prompt, normalise_category
 
 log = logging.getLogger(__name__)
@@ -58,13 +58,13 @@ THIN_INPUT_WORDS = 15
 class _Asker:
     """Short JSON questions about the chosen lines, within the draft's time budget."""
 
-    def __init__(self, chat: ChatModel | None, prompt: Prompt, settings: Settings, trace: DraftTrace,
+    def __init__(self, chat: ChatModel | None, prompt: Prompt, options: DraftingOptions, trace: DraftTrace,
                  system: ChatMessage) -> None:
-        self.chat, self.prompt, self.settings, self.trace, self.system = chat, prompt, settings, trace, system
+        self.chat, self.prompt, self.options, self.trace, self.system = chat, prompt, options, trace, system
 
     def ask(self, question: str, schema: dict, max_tokens: int) -> dict | None:
         """The answer as a dict, or None when there was no time, no model, or no usable answer."""
-        if self.chat is None or seconds_left(self.settings.llm_call_seconds) < MIN_CALL_SECONDS:
+        if self.chat is None or seconds_left(self.options.call_seconds) < MIN_CALL_SECONDS:
             self.trace.skipped_calls += 1
             return None
         messages = [self.system, ChatMessage(role="user", content=question)]
@@ -87,11 +87,11 @@ class _Asker:
         value = str((answer or {}).get(field, "")).strip()
         return value or None
 
-    def choice(self, name: str, field: str, options: list[str], max_tokens: int = 16, **values: str) -> str | None:
-        schema = {"type": "object", "properties": {field: {"type": "string", "enum": options}}, "required": [field]}
+    def choice(self, name: str, field: str, allowed: list[str], max_tokens: int = 16, **values: str) -> str | None:
+        schema = {"type": "object", "properties": {field: {"type": "string", "enum": allowed}}, "required": [field]}
         answer = self.ask(self.prompt.text(name, **values), schema, max_tokens)
         value = (answer or {}).get(field)
-        return value if value in options else None
+        return value if value in allowed else None
 
 
 def _words(text: str, limit: int) -> str:
@@ -233,7 +233,7 @@ def draft_small(
     segments: list[Segment],
     context: CaseContext,
     chat: ChatModel | None,
-    settings: Settings,
+    options: DraftingOptions,
     *,
     embedder,
     isbar: list[IsbarSection] | None = None,
@@ -251,12 +251,12 @@ def draft_small(
         raise DraftInvalid("draft.no_content")
     if progress:
         progress(0.2)
-    prompt = load_prompt(PROMPT_ID, settings.prompt_language)
+    prompt = load_prompt(PROMPT_ID, options.prompt_language)
     system = prompt.render(context=render_context(context, prompt), question="",
                            lines=_extract(segments, plan, labels, cues))[0]
-    asker = _Asker(chat, prompt, settings, trace, system)
+    asker = _Asker(chat, prompt, options, trace, system)
     by_index = {s.index: s for s in segments}
-    with time_limit(settings.draft_seconds - (time.perf_counter() - started)):
+    with time_limit(options.draft_seconds - (time.perf_counter() - started)):
         plan = _settle_polarity(plan, by_index, asker, cues)
         case_text = " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
         case_severity: list[Severity] = []
@@ -278,7 +278,7 @@ def draft_small(
     method = DraftMethod.small
     if trace.skipped_calls and chat is not None:
         method = DraftMethod.extractive
-        warnings.append(DraftWarning(key="draft.extractive_budget", params={"seconds": f"{settings.draft_seconds:.0f}"}))
+        warnings.append(DraftWarning(key="draft.extractive_budget", params={"seconds": f"{options.draft_seconds:.0f}"}))
     elif chat is None:
         method = DraftMethod.extractive
     trace.seconds = time.perf_counter() - started

@@ -154,17 +154,14 @@ class LlamaCppChat:
         loaded = self._model()
         started = time.perf_counter()
         with loaded.lock:
-            before = loaded.llm.n_tokens
             for piece, reason in self._generate(loaded, messages, max_tokens, _compact_json_grammar(
                     json.dumps(schema, sort_keys=False))):
                 pieces.append(piece)
                 finish[0] = reason or finish[0]
-            evaluated = loaded.llm.n_tokens
-        text = "".join(pieces)
-        tokens_out = len(pieces)
-        return ChatReply(text=text, finish_reason=finish[0], tokens_out=tokens_out,
-                         tokens_in=max(0, evaluated - tokens_out - min(before, evaluated)),
-                         seconds=time.perf_counter() - started)
+            in_context = loaded.llm.n_tokens  # the prompt and what was generated, as usage would count them
+        tokens_out = sum(1 for piece in pieces if piece)  # one streamed piece per generated token
+        return ChatReply(text="".join(pieces), finish_reason=finish[0], tokens_out=tokens_out,
+                         tokens_in=max(0, in_context - tokens_out), seconds=time.perf_counter() - started)
 
     def stream(self, messages: list[ChatMessage], max_tokens: int) -> Iterator[str]:
         """Text pieces as llama.cpp generates them; the model stays locked until the stream ends or is closed."""

@@ -196,3 +196,17 @@ def test_instances_for_the_same_file_share_one_loaded_model(settings):
     first, second = LlamaCppChat(settings), LlamaCppChat(settings)
     assert first._model() is second._model()
     assert len([k for k in llm._loaded if k[0] == str(first._path())]) == 1
+
+
+@pytest.mark.real_llm
+def test_a_call_past_its_time_limit_ends_cut_off_instead_of_running_on(settings):
+    from assistant.llm.limits import time_limit
+
+    chat = LlamaCppChat(settings.model_copy(update={"llm_call_seconds": 2.0}))
+    story = [ChatMessage(role="user", content="Skriv en lang historie om en dag på et hospital.")]
+    chat.complete_json(story, {"type": "object", "properties": {"a": {"type": "string"}}}, 1)  # loads the model
+    reply = chat.complete_json(story, {"type": "object", "properties": {"historie": {"type": "string"}}}, 2000)
+    assert reply.finish_reason == "length" and reply.seconds < 30
+    with time_limit(1.0):  # an enclosing budget narrows the call's own limit
+        pieces = list(chat.stream(story, 2000))
+    assert 0 < len(pieces) < 200
