@@ -131,7 +131,8 @@ def run(settings: Settings, quick: bool, repetitions: int) -> PartResult:
                                               DraftMethod.small)
         # The old design, minutes a draft: the full run only.
         rich_times = [] if quick else _time_drafts(
-            notes[:1], settings.model_copy(update={"draft_seconds": 1800.0}), DraftMethod.rich)[0]
+            notes[:1], settings.model_copy(update={"draft_seconds": 1800.0, "llm_call_seconds": 1800.0}),
+            DraftMethod.rich)[0]
     short, long_ = statistics.median(short_times), statistics.median(long_times)
     rich = rich_times[0] if rich_times else None
     figures = [

@@ -13,7 +13,7 @@ from assistant.models import DraftWarning, LearningPointDraft
 SAME_TEXT = 90  # rapidfuzz ratio of two normalised fields above which one repeats the other
 CONTAINED = 95  # partial_ratio above which the shorter field is a stretch copied out of the longer
 SUPPORTED_SHARE = 0.5  # share of a title's content words that must occur in its cited lines
-STEM = 5  # words compare by their first letters, so "faldt" backs "fald" and "sengehesten" backs "sengehest"
+STEM = 4  # words compare by their first letters, so "faldt" backs "fald" and "sengen" backs "seng"
 
 
 def _stems(text: str, cues: Cues) -> set[str]:

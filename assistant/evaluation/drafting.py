@@ -195,6 +195,6 @@ def evaluate(path: Path, settings: Settings, chat: ChatModel | None, limit: int 
         subset, run_with = records, settings
         if method == DraftMethod.rich:  # measured as it was: no time budget cuts it short
             subset = records[:rich_limit] if rich_limit else records
-            run_with = settings.model_copy(update={"draft_seconds": RICH_SECONDS})
+            run_with = settings.model_copy(update={"draft_seconds": RICH_SECONDS, "llm_call_seconds": RICH_SECONDS})
         out["methods"][method.value] = evaluate_method(subset, run_with, chat, method, embedder)
     return summary | out
