@@ -96,6 +96,13 @@ class ScriptedChat:
         yield from ()
 
 
+@pytest.fixture
+def settings(settings):
+    """These faults are the rich path's (whole JSON drafts, validated and retried); the small-model path's own
+    bad answers are in tests/drafting/test_small_model.py."""
+    return settings.model_copy(update={"llm_capability": "strong"})
+
+
 def components_with(settings, chat) -> Components:
     return Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(), chat_=chat)
 

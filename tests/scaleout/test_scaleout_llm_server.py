@@ -31,7 +31,7 @@ def llm_url():
 @pytest.fixture
 def server_settings(llm_url, tmp_path) -> Settings:
     return Settings(data_dir=tmp_path / "data", cpu_threads=2, llm_backend="openai", llm_base_url=llm_url,
-                    llm_model=SERVED_NAME, llm_api_key="sk-local", draft_seconds=600.0)
+                    llm_model=SERVED_NAME, llm_api_key="sk-local", draft_seconds=600.0, llm_call_seconds=600.0)
 
 
 def test_settings_pick_the_openai_compatible_backend(server_settings):
