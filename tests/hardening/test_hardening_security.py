@@ -281,6 +281,13 @@ def drafting_prompt(settings, texts: list[str]) -> list:
     return chat.calls[0]
 
 
+
+@pytest.fixture
+def settings(settings):
+    """The drafting cases here read the rich path's prompt (the transcript inside <transskription>); the small
+    path's prompts are scanned for CPR numbers by `debrief eval` (tests/evaluation/test_eval.py)."""
+    return settings.model_copy(update={"llm_capability": "strong"})
+
 @pytest.mark.parametrize("attack", INJECTIONS, ids=range(len(INJECTIONS)))
 def test_an_injection_in_a_transcript_stays_data_inside_its_block(settings, attack):
     plain = ["Patienten fik insulin ved vagtskiftet.", "Vi talte om det bagefter.", "Dobbeltkontrol hjalp."]
