@@ -65,10 +65,8 @@ def check_went_well(point: LearningPointDraft, cues: Cues) -> LearningPointDraft
 
 def drop_repeats(point: LearningPointDraft) -> LearningPointDraft:
     """Keep each text once across title, account, factors, what went well and actions (first one wins)."""
-    seen = [point.title, point.what_happened]
+    seen = [point.title, point.what_happened]  # a title repeating the account is replaced before (small_model._title)
     warnings = list(point.warnings)
-    if repeats(point.title, point.what_happened):
-        warnings.append(_warn("draft.check.title_repeats_account"))
 
     def fresh(items: list[str]) -> list[str]:
         kept = []
