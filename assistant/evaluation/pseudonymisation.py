@@ -9,7 +9,16 @@ from assistant.drafting import draft_case
 from assistant.errors import DebriefError
 from assistant.llm import ChatModel, ChatReply
 from assistant.models import CaseContext, Segment
-from assistant.privacy import Pseudonymiser, find_cpr_numbers, load_records
+from assistant.privacy import (
+    VERSIONS,
+    Pseudonymiser,
+    RecogniserVersion,
+    dev_and_held_out,
+    find_cpr_numbers,
+    load_records,
+    negatives_altered,
+    recall_by_form,
+)
 from assistant.privacy import evaluate as score_types
 from assistant.settings import Settings
 from vectorstore.index import LearningIndex
@@ -35,9 +44,13 @@ class RecordingChat:
         return self.inner.stream(messages, max_tokens) if self.inner else iter(())
 
 
-def cpr_leaks(texts: list[str], settings: Settings, chat: ChatModel | None = None) -> dict:
-    """Pseudonymise ``texts`` as one case, then count CPR numbers in the drafting prompts and the index documents."""
-    pseudonymiser = Pseudonymiser(settings)
+def cpr_leaks(texts: list[str], settings: Settings, chat: ChatModel | None = None,
+              version: RecogniserVersion = "speech") -> dict:
+    """Pseudonymise ``texts`` as one case, then count CPR numbers in the drafting prompts and the index documents.
+
+    Spoken CPR numbers count as leaks; ``*_digits_only`` is what the older check (digits alone) would have said.
+    """
+    pseudonymiser = Pseudonymiser(settings, version)
     cleaned, _ = pseudonymiser.pseudonymise_many(texts)
     recording = RecordingChat(chat)
     segments = [Segment(index=i, start=float(i), end=float(i + 1), text=t) for i, t in enumerate(cleaned)]
@@ -54,13 +67,32 @@ def cpr_leaks(texts: list[str], settings: Settings, chat: ChatModel | None = Non
         "cpr_in_source": sum(len(find_cpr_numbers(t)) for t in texts),
         "cpr_in_prompts": sum(len(find_cpr_numbers(p)) for p in recording.prompts),
         "cpr_in_index": sum(len(find_cpr_numbers(d)) for d in documents),
+        "cpr_in_prompts_digits_only": sum(len(find_cpr_numbers(p, spoken=False)) for p in recording.prompts),
+        "cpr_in_index_digits_only": sum(len(find_cpr_numbers(d, spoken=False)) for d in documents),
         "prompts_scanned": len(recording.prompts), "documents_scanned": len(documents),
         "chat": recording.model_id,
     }
 
 
+def _scores(records: list, pseudonymiser: Pseudonymiser) -> dict:
+    dev, held_out = dev_and_held_out(records)
+    return {"per_type": score_types(records, pseudonymiser), "per_form": recall_by_form(records, pseudonymiser),
+            "negatives_altered": negatives_altered(records, pseudonymiser),
+            "dev": score_types(dev, pseudonymiser), "held_out": score_types(held_out, pseudonymiser)}
+
+
 def evaluate(path: Path, settings: Settings, chat: ChatModel | None = None) -> dict:
-    """Precision/recall per entity type on annotated sentences, plus the CPR leak counts for the same set."""
+    """Precision/recall per entity type on annotated sentences, plus the CPR leak counts for the same set.
+
+    The top-level figures are the current ("speech") recognisers; ``versions`` holds them and the older
+    ("baseline") ones side by side, each also on the development and held-out parts (every fourth record is dev).
+    """
     records = load_records(Path(path))
-    return {"sentences": len(records), "per_type": score_types(records, Pseudonymiser(settings)),
-            "leaks": cpr_leaks([r.text for r in records], settings, chat)}
+    texts = [r.text for r in records]
+    versions = {}
+    for version in VERSIONS:
+        pseudonymiser = Pseudonymiser(settings, version)
+        versions[version] = _scores(records, pseudonymiser) | {"leaks": cpr_leaks(texts, settings, chat, version)}
+    current = versions["speech"]
+    return {"sentences": len(records), "per_type": current["per_type"], "leaks": current["leaks"],
+            "versions": versions}

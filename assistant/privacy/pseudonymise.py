@@ -18,6 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 import spacy
 from presidio_analyzer import AnalyzerEngine, LocalRecognizer, Pattern, PatternRecognizer, RecognizerResult
@@ -28,6 +29,8 @@ from pydantic import BaseModel
 from spacy.lang.da.stop_words import STOP_WORDS
 
 from assistant.models import PseudonymEntity
+from assistant.privacy.spoken_address import SpokenAddressRecognizer
+from assistant.privacy.spoken_text import normalise_spoken
 from assistant.settings import Settings, get_settings
 
 # Presidio logs the text of each match at DEBUG (personal data must stay out of logs at any log level), and a
@@ -85,9 +88,14 @@ def _is_cpr(candidate: str) -> bool:
     return bool(match) and _plausible_birth_date(int(match[1]), int(match[2]), int(match[3]))
 
 
-def find_cpr_numbers(text: str) -> list[str]:
-    """Every CPR-shaped number in ``text`` with a plausible birth date: how tests and evals prove nothing leaked."""
-    return [m[0] for m in _CPR_RE.finditer(text) if _plausible_birth_date(int(m[1]), int(m[2]), int(m[3]))]
+def find_cpr_numbers(text: str, *, spoken: bool = True) -> list[str]:
+    """Every CPR-shaped number in ``text`` with a plausible birth date: how tests and evals prove nothing leaked.
+
+    Spoken numbers count ("nul et nul et halvfems en to tre fire"): the text is scanned after they are written as
+    digits; ``spoken=False`` scans the digits alone, as the check did before.
+    """
+    scanned = normalise_spoken(text).text if spoken else text
+    return [m[0] for m in _CPR_RE.finditer(scanned) if _plausible_birth_date(int(m[1]), int(m[2]), int(m[3]))]
 
 
 class _CprRecognizer(PatternRecognizer):
@@ -101,6 +109,25 @@ _PHONE_PREFIXED = r"(?<![\w+])(?:\+|00)\s?45[\s-]?(?:\d{2}[\s-]?\d{2}[\s-]?\d{2}
 # Danish numbers have 8 digits; a leading 0 is a time ("0800 1200"), so it is left out.
 _PHONE_GROUPED = r"(?<![\w+.,/:-])(?:[1-9]\d(?:\s\d{2}){3}|[1-9]\d(?:-\d{2}){3}|[1-9]\d{3}\s\d{4})(?![\w]|[.,/:-]\d)"
 _PHONE_BARE = r"(?<![\w+.,/:-])[1-9]\d{7}(?![\w]|[.,/:-]\d)"
+
+
+_PHONE_CUE = re.compile(r"(?<![\w])(?:tlf|telefon|mobil|ring|nummer|kontakt|sms|fastnet|opkald)", re.IGNORECASE)
+
+
+def _phone_cue(text: str, start: int) -> bool:
+    """Whether a phone is mentioned in the words before ``start`` ("ring til hende på …", "hans nummer er …")."""
+    return bool(_PHONE_CUE.search(" ".join(text[max(0, start - 80) : start].split()[-8:])))
+
+
+_MEASUREMENT_CUE = re.compile(
+    r"(?<![\w])(?:bs|blodsukker\w*|glukose|mmol\w*|værdi\w*|måling\w*|puls|bt|blodtryk|saturation\w*|temp\w*)",
+    re.IGNORECASE,
+)
+
+
+def _measurement_cue(text: str, start: int) -> bool:
+    """A series of measured values ("BS: 12 14 16 18") just before ``start`` is no phone number."""
+    return bool(_MEASUREMENT_CUE.search(" ".join(text[max(0, start - 60) : start].split()[-3:])))
 
 
 class _PhoneRecognizer(PatternRecognizer):
@@ -123,6 +150,14 @@ _EMAIL = r"(?<![\w.+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w])"
 # --- word lists --------------------------------------------------------------------------------------------------
 
 
+RecogniserVersion = Literal["speech", "baseline"]
+# "speech": spoken forms normalised, names matched in any case, the large name lists and context rules (issue 15).
+# "baseline": the recognisers as they were before, kept so `debrief eval` can show both side by side.
+VERSIONS: tuple[RecogniserVersion, ...] = ("speech", "baseline")
+# A lower-case word on the name lists counts as a name without a title before it only if this many people bear it.
+_LOWER_CASE_MIN_COUNT = 100
+
+
 @dataclass(frozen=True)
 class WordLists:
     """The data files in ``assistant/pseudonym_data``."""
@@ -134,6 +169,11 @@ class WordLists:
     deny: frozenset[str]
     street_suffixes: tuple[str, ...]
     context: dict[str, list[str]]
+    # Lower-cased, for transcripts without capitals: every listed name, the ambiguous ones, and those common
+    # enough to count as a name with no title before them.
+    folded_names: frozenset[str] = frozenset()
+    folded_ambiguous: frozenset[str] = frozenset()
+    folded_frequent: frozenset[str] = frozenset()
 
 
 def _lines(name: str) -> list[str]:
@@ -141,19 +181,45 @@ def _lines(name: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
 
 
-@lru_cache(maxsize=1)
-def word_lists() -> WordLists:
-    """The shipped name, title, deny and street-suffix lists, read once."""
+def _counted(name: str) -> dict[str, int]:
+    """A "Name<TAB>count" file (name statistics) as a dict."""
+    rows = (line.split("\t") for line in _lines(name))
+    return {row[0]: int(row[1]) for row in rows if len(row) == 2}
+
+
+@lru_cache(maxsize=2)
+def word_lists(version: RecogniserVersion = "speech") -> WordLists:
+    """The shipped name, title, deny and street-suffix lists, read once per version."""
     with (_DATA / "context_words.toml").open("rb") as fh:
         context = tomllib.load(fh)
+    first, surnames = set(_lines("first_names.txt")), set(_lines("surnames.txt"))
+    ambiguous = set(_lines("ambiguous_names.txt"))
+    frequent: set[str] = set()
+    titles = _lines("titles.txt")
+    if version == "speech":
+        titles += _lines("more_titles.txt")
+        counted_first, counted_surnames = _counted("dst_first_names.txt"), _counted("ku_surnames.txt")
+        first |= set(counted_first)
+        surnames |= set(counted_surnames)
+        ambiguous |= set(_lines("common_word_names.txt"))
+        frequent = {
+            n for counts in (counted_first, counted_surnames) for n, c in counts.items() if c >= _LOWER_CASE_MIN_COUNT
+        }
+        frequent |= set(_lines("first_names.txt")) | set(_lines("surnames.txt"))
+    folded_ambiguous = frozenset(n.casefold() for n in ambiguous)
+    if version == "speech":
+        folded_ambiguous |= frozenset(w.casefold() for w in _lines("lower_case_words.txt"))
     return WordLists(
-        first_names=frozenset(_lines("first_names.txt")),
-        surnames=frozenset(_lines("surnames.txt")),
-        ambiguous=frozenset(_lines("ambiguous_names.txt")),
-        titles=frozenset(t.casefold().rstrip(".") for t in _lines("titles.txt")),
+        first_names=frozenset(first),
+        surnames=frozenset(surnames),
+        ambiguous=frozenset(ambiguous),
+        titles=frozenset(t.casefold().rstrip(".") for t in titles),
         deny=frozenset(w.casefold() for w in _lines("deny_words.txt")),
         street_suffixes=tuple(sorted({s.casefold() for s in _lines("street_suffixes.txt")}, key=len, reverse=True)),
         context=context,
+        folded_names=frozenset(n.casefold() for n in first | surnames),
+        folded_ambiguous=folded_ambiguous,
+        folded_frequent=frozenset(n.casefold() for n in frequent) - folded_ambiguous,
     )
 
 
@@ -218,11 +284,25 @@ def _capitalised(word: str) -> bool:
     return word[:1].isupper() and not (len(word) > 1 and word.isupper())
 
 
-class DanishNameRecognizer(LocalRecognizer):
-    """Person names from shipped first-name and surname lists, titles ("sygeplejerske Mette") and surname endings."""
+# Letters and endings Danish words hardly have: an unknown lower-case word after a title with one is a name
+# ("overlæge wierzbicki", "patienten jaroslav dvořák").
+_FOREIGN_LETTERS = re.compile(r"[wqxzłśżćńęąşğıčřšžýőűđ]")
+_FOREIGN_ENDINGS = ("ski", "ska", "icz", "ović", "ovic", "enko", "yan", "oglu", "oğlu", "poulos", "escu", "shvili")
+_PLACE_WORDS = {"til", "fra", "i", "ved", "mod", "nær", "på", "over", "gennem"}
 
-    def __init__(self, lists: WordLists):
+
+class DanishNameRecognizer(LocalRecognizer):
+    """Person names from shipped first-name and surname lists, titles ("sygeplejerske Mette") and surname endings.
+
+    With ``speech`` the words of a transcript without capitals count too: a listed name after a title or role
+    ("overlæge hansen"), a common listed name anywhere ("mette"), and a name that is also a word ("bo", "rask",
+    "lund") only where the context says so: after a title, next to another name, in "X og <name>", or in
+    "det var X der".
+    """
+
+    def __init__(self, lists: WordLists, speech: bool = False):
         self.lists = lists
+        self.speech = speech
         super().__init__(supported_entities=["PERSON"], supported_language=LANGUAGE, name="DanishNameRecognizer")
 
     def load(self) -> None:
@@ -236,21 +316,38 @@ class DanishNameRecognizer(LocalRecognizer):
             )
         )
 
+    def _listed_any_case(self, word: str) -> bool:
+        folded = word.casefold()
+        return folded in self.lists.folded_names or (
+            "-" in folded and any(p in self.lists.folded_names for p in folded.split("-") if len(p) > 2)
+        )
+
     def _plain_word(self, word: str) -> bool:
         """Capitalised but certainly not a name: listed as denied, a stop word, or a street word such as "Allé"."""
         folded = word.casefold()
         return folded in self.lists.deny or folded in STOP_WORDS or folded in self.lists.street_suffixes
 
-    def _seed(self, token: _Token) -> tuple[int, bool] | None:
+    def _never_a_name(self, word: str) -> bool:
+        folded = word.casefold()
+        return folded in self.lists.deny or folded in STOP_WORDS or folded in self.lists.titles or len(folded) < 2
+
+    def _seed(self, token: _Token, previous: _Token | None = None) -> tuple[int, bool] | None:
         """(end, strong) when the token itself marks a name; end drops a genitive "s" ("Mettes" → "Mette")."""
         word = token.text
+        if self.speech and not _capitalised(word):
+            return self._lower_case_seed(token)
         if not _capitalised(word) or word.casefold() in self.lists.deny or word.casefold() in self.lists.titles:
             return None
         end = token.end
         if not self._listed(word) and word.endswith("s") and self._listed(word[:-1]):
             word, end = word[:-1], end - 1
         if self._listed(word):
-            weak = word in self.lists.ambiguous and token.sentence_start and not token.after_title
+            ambiguous = word in self.lists.ambiguous or (self.speech and word.casefold() in STOP_WORDS)
+            if self.speech and ambiguous and not token.after_title and previous is not None and (
+                previous.text.casefold() in _PLACE_WORDS
+            ):
+                return end, False  # "overflyttet til Lund": a place unless another name stands beside it
+            weak = ambiguous and token.sentence_start and not token.after_title
             return end, not weak
         if self._plain_word(word):
             return None
@@ -261,11 +358,32 @@ class DanishNameRecognizer(LocalRecognizer):
             return end, True
         return None
 
+    def _lower_case_seed(self, token: _Token) -> tuple[int, bool] | None:
+        word = token.text
+        if not word.islower() or self._never_a_name(word):
+            return None
+        end, folded = token.end, word.casefold()
+        if not self._listed_any_case(folded) and folded.endswith("s") and self._listed_any_case(folded[:-1]):
+            folded, end = folded[:-1], end - 1
+        if self._listed_any_case(folded):
+            if token.after_title:
+                return end, True
+            if folded in self.lists.folded_frequent or (len(folded) >= 5 and folded.endswith("sen")):
+                return end, True
+            return end, False
+        if token.after_title and len(folded) >= 4 and (
+            _FOREIGN_LETTERS.search(folded) or folded.endswith(_FOREIGN_ENDINGS)
+        ):
+            return end, True
+        return None
+
     def analyze(
         self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None
     ) -> list[RecognizerResult]:
         tokens = _tokens(text, self.lists.titles)
-        seeds = [self._seed(t) for t in tokens]
+        seeds = [self._seed(t, tokens[k - 1] if k else None) for k, t in enumerate(tokens)]
+        if self.speech:
+            seeds = self._by_context(tokens, seeds)
         results: list[RecognizerResult] = []
         i = 0
         while i < len(tokens):
@@ -278,8 +396,10 @@ class DanishNameRecognizer(LocalRecognizer):
                 last += 1
             if first > 0 and seeds[first - 1] is None and self._joins_before(text, tokens, first):
                 first -= 1
-            named = sum(1 for k in range(first, last + 1) if seeds[k] is not None or self._listed(tokens[k].text))
-            if any(s and s[1] for s in seeds[first : last + 1]) or named > 1:
+            named = sum(1 for k in range(first, last + 1) if seeds[k] is not None or self._listed(tokens[k].text)
+                        or (self.speech and self._listed_any_case(tokens[k].text)))
+            capitals = not self.speech or any(_capitalised(tokens[k].text) for k in range(first, last + 1))
+            if any(s and s[1] for s in seeds[first : last + 1]) or (named > 1 and capitals):
                 end = seeds[last][0] if seeds[last] else tokens[last].end
                 results.append(
                     RecognizerResult(
@@ -293,12 +413,40 @@ class DanishNameRecognizer(LocalRecognizer):
             i = last + 1
         return results
 
+    def _by_context(self, tokens: list[_Token], seeds: list) -> list:
+        """Weak names made sure by their neighbours: "ahmed og line", "det var frank der kørte"."""
+        words = [t.text.casefold() for t in tokens]
+        out = list(seeds)
+
+        def sure(j: int) -> bool:  # a sure name starts at j ("hans hansen": the surname makes it sure)
+            return 0 <= j < len(seeds) and seeds[j] is not None and (
+                seeds[j][1] or (j + 1 < len(seeds) and seeds[j + 1] is not None and seeds[j + 1][1])
+            )
+
+        for k, seed in enumerate(seeds):
+            if seed is None or seed[1]:
+                continue
+            coordinated = any(0 <= j < len(tokens) and words[(k + j) // 2] == "og" and sure(j) for j in (k - 2, k + 2))
+            cleft = (k >= 2 and words[k - 2 : k] == ["det", "var"] and k + 1 < len(tokens)
+                     and words[k + 1] in ("der", "som", "fra"))
+            if coordinated or cleft:
+                out[k] = (seed[0], True)
+        return out
+
     def _joins(self, text: str, tokens: list[_Token], seeds: list, left: int, right: int) -> bool:
         """Whether the next word continues the name: "Mette Kjærsgaard", "Poul Erik Andersen"."""
         b = tokens[right]
         if seeds[left] and seeds[left][0] < tokens[left].end:  # a genitive ends the name: "Mettes dosis"
             return False
-        if not _adjacent(text, tokens[left], b) or not _capitalised(b.text) or b.text.casefold() in self.lists.deny:
+        if not _adjacent(text, tokens[left], b) or b.text.casefold() in self.lists.deny:
+            return False
+        if self.speech and not _capitalised(b.text):
+            # "karen marie holm", "mohammed al-sayed", "tran thi mai": listed or foreign-looking words join
+            return b.text.islower() and not self._never_a_name(b.text) and (
+                self._listed_any_case(b.text) or bool(_FOREIGN_LETTERS.search(b.text.casefold()))
+                or (b.text.startswith("al-") and len(b.text) > 4)
+            ) and not _capitalised(tokens[left].text)
+        if not _capitalised(b.text):
             return False
         return seeds[right] is not None or self._listed(b.text) or not self._plain_word(b.text)
 
@@ -356,9 +504,11 @@ def _blank_pipeline(model_dir: Path) -> Path | None:
     return model_dir
 
 
-def _recognisers(lists: WordLists) -> list:
+def _recognisers(lists: WordLists, version: RecogniserVersion) -> list:
     context = lists.context
-    return [
+    speech = version == "speech"
+    spoken = [SpokenAddressRecognizer(context["ADRESSE"])] if speech else []
+    return spoken + [
         _CprRecognizer(
             "CPR", name="DanishCprRecognizer", supported_language=LANGUAGE,
             patterns=[Pattern("cpr", _CPR_SHAPE, 0.6)], context=context["CPR"],
@@ -381,7 +531,7 @@ def _recognisers(lists: WordLists) -> list:
             patterns=[Pattern("street_and_number", _address_regex(lists), 0.7)],
             context=context["ADRESSE"], global_regex_flags=re.MULTILINE,
         ),
-        DanishNameRecognizer(lists),
+        DanishNameRecognizer(lists, speech=speech),
     ]
 
 
@@ -389,9 +539,9 @@ _ENGINE_LOCK = threading.Lock()
 
 
 @lru_cache(maxsize=4)
-def _analyzer(models_dir: Path) -> AnalyzerEngine:
-    lists = word_lists()
-    registry = RecognizerRegistry(recognizers=_recognisers(lists), supported_languages=[LANGUAGE])
+def _analyzer(models_dir: Path, version: RecogniserVersion = "speech") -> AnalyzerEngine:
+    lists = word_lists(version)
+    registry = RecognizerRegistry(recognizers=_recognisers(lists, version), supported_languages=[LANGUAGE])
     return AnalyzerEngine(
         registry=registry,
         nlp_engine=_BlankDanishNlpEngine(models_dir / f"spacy-blank-da-{spacy.__version__}"),
@@ -401,20 +551,26 @@ def _analyzer(models_dir: Path) -> AnalyzerEngine:
     )
 
 
-def analyzer(settings: Settings) -> AnalyzerEngine:
+def analyzer(settings: Settings, version: RecogniserVersion = "speech") -> AnalyzerEngine:
     """The shared Presidio engine for these settings (built once per process; it is called per segment)."""
     with _ENGINE_LOCK:
-        return _analyzer(settings.models_dir)
+        return _analyzer(settings.models_dir, version)
 
 
 # --- placeholders and the case map -------------------------------------------------------------------------------
 
 
+def _digits(original: str) -> str:
+    """The digits of a number, also when it was said in words."""
+    digits = re.sub(r"\D", "", original)
+    return digits if digits else re.sub(r"\D", "", normalise_spoken(original).text)
+
+
 def _normalised(entity_type: str, original: str) -> str:
     if entity_type == "CPR":
-        return re.sub(r"\D", "", original)
+        return _digits(original)
     if entity_type == "TELEFON":
-        digits = re.sub(r"\D", "", original)
+        digits = _digits(original)
         return digits[-8:] if len(digits) > 8 else digits  # "+45 12 34 56 78" is "12345678"
     return " ".join(original.casefold().replace(",", " ").split())
 
@@ -422,7 +578,8 @@ def _normalised(entity_type: str, original: str) -> str:
 class _CaseMap:
     """Placeholder per normalised original, continuing the numbering of the map already stored for the case."""
 
-    def __init__(self, known: list[PseudonymEntity] | None):
+    def __init__(self, known: list[PseudonymEntity] | None, version: RecogniserVersion = "speech"):
+        self.version = version
         self.entities = [e.model_copy() for e in known or []]
         self.by_key = {(e.entity_type, _normalised(e.entity_type, e.original)): e.placeholder for e in self.entities}
         self.counters = dict.fromkeys(ENTITY_TYPES, 0)
@@ -458,21 +615,27 @@ class _CaseMap:
 
     def known_name_patterns(self) -> list[re.Pattern]:
         """Known names, to catch them again where no recogniser would (a surname seen once after a title)."""
-        lists = word_lists()
+        lists = word_lists(self.version)
+        speech = self.version == "speech"
         names: set[str] = set()
         for e in self.entities:
             if e.entity_type != "PERSON":
                 continue
-            names.add(e.original)
+            if len(e.original.split()) > 1 or not speech:
+                names.add(e.original)
+            # A word that is also an ordinary word ("Rask", "Lund", "bo") never spreads on its own.
             names.update(
                 w for w in e.original.split()
-                if len(w) >= 3 and w not in lists.ambiguous and w.casefold() not in lists.deny and _capitalised(w)
+                if len(w) >= 3 and w not in lists.ambiguous and w.casefold() not in lists.deny
+                and (_capitalised(w) or (speech and w.islower()))
+                and not (speech and (w.casefold() in lists.folded_ambiguous or w.casefold() in STOP_WORDS))
             )
-        # Whole names match in any case ("JENS HANSEN"); single words only as written, so "hans" stays a pronoun.
+        # Whole names match in any case ("JENS HANSEN"); single words only as written, so "hans" stays a pronoun
+        # (with the speech recognisers a single word that is no ordinary word matches in any case: "hansen").
         return [
             re.compile(
                 r"(?<![\w\[])" + r"\s+".join(map(re.escape, n.split())) + r"(?![\w\]])",
-                re.IGNORECASE if len(n.split()) > 1 else 0,
+                re.IGNORECASE if len(n.split()) > 1 or speech else 0,
             )
             for n in sorted(names, key=len, reverse=True)
         ]
@@ -487,27 +650,42 @@ def _resolve_overlaps(found: list[DetectedEntity]) -> list[DetectedEntity]:
 
 
 class Pseudonymiser:
-    """Finds personal data and swaps it for placeholders that stay consistent across a whole case."""
+    """Finds personal data and swaps it for placeholders that stay consistent across a whole case.
 
-    def __init__(self, settings: Settings | None = None):
+    ``version`` "speech" (the default) reads spoken numbers, e-mail addresses and lower-case names; "baseline" is
+    the older recognisers, kept for side-by-side evaluation.
+    """
+
+    def __init__(self, settings: Settings | None = None, version: RecogniserVersion = "speech"):
         self.settings = settings or get_settings()
-        self.engine = analyzer(self.settings)
+        self.version = version
+        self.engine = analyzer(self.settings, version)
 
     def _analyse(self, text: str) -> list[DetectedEntity]:
         if not text.strip():
             return []
         placeholders = [m.span() for m in _PLACEHOLDER.finditer(text)]
+        spoken = normalise_spoken(text) if self.version == "speech" else None
         found = []
-        for r in self.engine.analyze(text=text, language=LANGUAGE, score_threshold=SCORE_THRESHOLD):
-            # Placeholders from an earlier pass are never personal data themselves.
-            if any(r.start < end and r.end > start for start, end in placeholders):
+        for r in self.engine.analyze(text=spoken.text if spoken else text, language=LANGUAGE,
+                                     score_threshold=SCORE_THRESHOLD):
+            start, end = r.start, r.end
+            written = spoken.text if spoken else text
+            if r.entity_type == "TELEFON" and spoken and (
+                # "tolv fjorten seksten atten" is a blood-sugar series unless a phone is mentioned before it
+                (spoken.said_in_words(start, end) and not _phone_cue(written, start))
+                or _measurement_cue(written, start)
+            ):
                 continue
-            original = text[r.start : r.end]
+            if spoken:
+                start, end = spoken.to_original(start, end)
+            # Placeholders from an earlier pass are never personal data themselves.
+            if any(start < p_end and end > p_start for p_start, p_end in placeholders):
+                continue
+            original = text[start:end]
             if not original.strip():
                 continue
-            found.append(
-                DetectedEntity(start=r.start, end=r.end, entity_type=r.entity_type, text=original, score=r.score)
-            )
+            found.append(DetectedEntity(start=start, end=end, entity_type=r.entity_type, text=original, score=r.score))
         return found
 
     def _detect_all(self, texts: list[str], case: _CaseMap) -> list[list[DetectedEntity]]:
@@ -535,7 +713,7 @@ class Pseudonymiser:
 
     def detect(self, text: str, known: list[PseudonymEntity] | None = None) -> list[DetectedEntity]:
         """The spans that :meth:`pseudonymise` would replace in ``text`` (used by the evaluation)."""
-        return self._detect_all([text], _CaseMap(known))[0]
+        return self._detect_all([text], _CaseMap(known, self.version))[0]
 
     def pseudonymise(self, text: str, known: list[PseudonymEntity] | None = None) -> PseudonymisedText:
         """``text`` with personal data replaced; ``entities`` is the case's whole map (``known`` plus new ones)."""
@@ -546,7 +724,7 @@ class Pseudonymiser:
         self, texts: list[str], known: list[PseudonymEntity] | None = None
     ) -> tuple[list[str], list[PseudonymEntity]]:
         """All texts of one case (e.g. transcript segments) under one map, so a person keeps one placeholder."""
-        case = _CaseMap(known)
+        case = _CaseMap(known, self.version)
         out = []
         for text, spans in zip(texts, self._detect_all(texts, case), strict=True):
             for entity in reversed(spans):

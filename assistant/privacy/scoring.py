@@ -27,6 +27,7 @@ class LabelledText(BaseModel):
     text: str
     entities: list[GoldEntity]
     synthetic: bool = True
+    style: str | None = None  # "asr" (speech-recogniser output), "notes" or "formal"
 
 
 class TypeScore(BaseModel):
@@ -72,6 +73,43 @@ def evaluate(
         recall = c["tp"] / (c["tp"] + c["fn"]) if c["tp"] + c["fn"] else 1.0
         scores[entity_type] = TypeScore(precision=precision, recall=recall, **c).model_dump()
     return scores
+
+
+def _form(record: LabelledText, gold: GoldEntity) -> str:
+    """How a gold span was written: numbers "spoken" or "written", names "lower" or "capitalised"."""
+    span = record.text[gold.start : gold.end]
+    if gold.type == "PERSON":
+        return "lower" if span.islower() else "capitalised"
+    return "written" if any(ch.isdigit() for ch in span) else "spoken"
+
+
+def recall_by_form(records: list[LabelledText], pseudonymiser: Pseudonymiser) -> dict[str, dict[str, dict]]:
+    """Recall per entity type and form (a spoken CPR number, a lower-case name): {type: {form: {recall, n}}}."""
+    counts: dict[str, dict[str, list[int]]] = {}
+    for record in records:
+        found = pseudonymiser.detect(record.text)
+        for gold in record.entities:
+            hit = any(f.entity_type == gold.type and _overlaps(f.start, f.end, gold.start, gold.end) for f in found)
+            tally = counts.setdefault(gold.type, {}).setdefault(_form(record, gold), [0, 0])
+            tally[0] += int(hit)
+            tally[1] += 1
+    return {t: {form: {"recall": hit / n, "n": n} for form, (hit, n) in forms.items()} for t, forms in counts.items()}
+
+
+def negatives_altered(records: list[LabelledText], pseudonymiser: Pseudonymiser) -> dict[str, float | int]:
+    """Share of sentences with nothing personal that pseudonymisation changed, alone and all as one case."""
+    negatives = [r.text for r in records if not r.entities]
+    alone = sum(1 for t in negatives if pseudonymiser.pseudonymise(t).text != t)
+    texts, _ = pseudonymiser.pseudonymise_many([r.text for r in records])
+    in_case = sum(1 for r, out in zip(records, texts, strict=True) if not r.entities and out != r.text)
+    n = max(1, len(negatives))
+    return {"negatives": len(negatives), "sentence": alone / n, "whole_case": in_case / n,
+            "sentence_count": alone, "whole_case_count": in_case}
+
+
+def dev_and_held_out(records: list[LabelledText]) -> tuple[list[LabelledText], list[LabelledText]]:
+    """Every fourth record (0, 4, 8, …) is for development; rules are tuned on these only, the rest is held out."""
+    return records[::4], [r for i, r in enumerate(records) if i % 4]
 
 
 def main(argv: list[str] | None = None) -> int:

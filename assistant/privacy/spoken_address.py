@@ -1,0 +1,63 @@
+"""Street addresses as a speech recogniser writes them: lower case, floor and side in words.
+
+"nørrebrogade 112 tredje sal til venstre", "parkvej 21 b 5000 odense c", "h c ørsteds vej 50". It runs on the
+text after :mod:`assistant.privacy.spoken_text` has turned the numbers into digits.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from presidio_analyzer import LocalRecognizer, RecognizerResult
+from presidio_analyzer.nlp_engine import NlpArtifacts
+from spacy.lang.da.stop_words import STOP_WORDS
+
+from assistant.privacy.spoken_numbers import spoken_forms
+
+
+def _alternatives(words: list[str]) -> str:
+    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+@lru_cache(maxsize=1)
+def spoken_address_pattern() -> re.Pattern:
+    """Street name, house number, optional floor and side, optional postcode and town; any case."""
+    address = spoken_forms().address
+    letters = r"[^\W\d_]"
+    compound = rf"{letters}{{2,}}(?:{_alternatives(address['street_suffixes'])})"
+    separate = rf"(?:{letters}+\s+){{1,3}}(?:{_alternatives(address['separate_suffixes'])})"
+    number = r"\s+\d{1,4}(?:\s?[a-h])?(?![\w])"
+    floor_word = rf"(?:{_alternatives(address['floor_words'])})"
+    ordinal = rf"(?:{_alternatives(address['ordinal_floors'])}|\d{{1,2}}\.?)"
+    floor = (rf"(?:,?\s*(?:{ordinal}\s*{floor_word}|{letters}+sal|\d{{1,2}}\.|"
+             rf"(?:{_alternatives(address['ground_floor'])})\.?)(?![\w]))?")
+    side = rf"(?:,?\s*(?:{_alternatives(address['sides'])})(?![\w])\.?)?"
+    postcode = rf"(?:,?\s*(?:i\s+)?\d{{4}}\s+{letters}+(?:\s+[nsvøck](?![\w]))?)?"
+    return re.compile(rf"(?<![\w])(?:{compound}|{separate}){number}{floor}{side}{postcode}", re.IGNORECASE)
+
+
+class SpokenAddressRecognizer(LocalRecognizer):
+    """Addresses in lower-case transcripts; leading words such as "bor på" are left outside the span."""
+
+    def __init__(self, lead_words: list[str]):
+        self.lead_words = {w.casefold() for w in lead_words} | set(STOP_WORDS)
+        super().__init__(supported_entities=["ADRESSE"], supported_language="da", name="SpokenAddressRecognizer")
+
+    def load(self) -> None:
+        pass
+
+    def analyze(self, text: str, entities: list[str], nlp_artifacts: NlpArtifacts | None = None) -> list:
+        results = []
+        for match in spoken_address_pattern().finditer(text):
+            start = match.start()
+            for word in re.finditer(r"\S+", match[0]):
+                if word[0].casefold() not in self.lead_words:
+                    break
+                start = match.start() + word.end() + 1
+            first = re.match(r"\S+", text[start:])
+            if not first or not re.search(r"[^\W\d_]{2,}", first[0]):
+                continue
+            results.append(RecognizerResult("ADRESSE", start, match.end(), 0.7, recognition_metadata={
+                RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))
+        return results
