@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from assistant.errors import InvalidInput, NotAllowed
 from assistant.store import Database
-from assistant.store.tables import User
+from assistant.store.tables import LoginSession, User
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
@@ -115,3 +117,59 @@ def actor_by_id(db: Database, user_id: str) -> Actor | None:
         if user is None or not user.active:
             return None
         return Actor(user_id=user.id, name=user.name, role=Role(user.role))
+
+
+def actor_by_name(db: Database, name: str) -> Actor | None:
+    """The active account called ``name`` (names are unique), else None."""
+    with db.session() as session:
+        user = session.scalar(select(User).where(User.name == name, User.active.is_(True)))
+        return Actor(user_id=user.id, name=user.name, role=Role(user.role)) if user else None
+
+
+# -- login sessions --------------------------------------------------------------------------------------------
+# Tokens are random (128 bits or more), so a plain sha256 is enough to make a copy of the store useless as a
+# cookie; a slow password hash would only slow every request.
+
+
+def session_token_hash(token: str) -> str:
+    """What the store keeps of a login token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def start_login_session(db: Database, token_hash: str, user_name: str, issued_at: dt.datetime) -> bool:
+    """Remember a login by its token's hash; False when no active account has that name."""
+    with db.session() as session:
+        user_id = session.scalar(select(User.id).where(User.name == user_name, User.active.is_(True)))
+        if user_id is None:
+            return False
+        session.merge(LoginSession(token_hash=token_hash, user_id=user_id, issued_at=issued_at))
+        return True
+
+
+def login_session_user(db: Database, token_hash: str, issued_after: dt.datetime) -> str | None:
+    """The name of the active user whose login this is, if it was issued after ``issued_after``; an expired
+    login is forgotten on the way."""
+    with db.session() as session:
+        row = session.execute(
+            select(LoginSession.issued_at, User.name, User.active).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.token_hash == token_hash)
+        ).first()
+        if row is None:
+            return None
+        if row.issued_at <= issued_after:
+            session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash))
+            return None
+        return row.name if row.active else None
+
+
+def end_login_session(db: Database, token_hash: str) -> bool:
+    """Forget one login (log-out); False when there was none."""
+    with db.session() as session:
+        return session.execute(delete(LoginSession).where(LoginSession.token_hash == token_hash)).rowcount > 0
+
+
+def login_session_hashes(db: Database, issued_after: dt.datetime) -> list[str]:
+    """Every live login's token hash; expired ones are forgotten first."""
+    with db.session() as session:
+        session.execute(delete(LoginSession).where(LoginSession.issued_at <= issued_after))
+        return list(session.scalars(select(LoginSession.token_hash)))

@@ -63,6 +63,18 @@ class NotFound(DebriefError):
     key = "record.not_found"
 
 
+class BackupRefused(DebriefError):
+    """A backup or restore cannot go ahead: the target is not empty, the archive exists, a tool is missing."""
+
+    key = "backup.refused"
+
+
+class ArchiveDamaged(BackupRefused):
+    """A backup archive cannot be trusted: unreadable, incomplete, or a checksum or count does not match."""
+
+    key = "backup.damaged"
+
+
 # The learning index raises its own errors (it sits below this package); users meet them like ours, and both
 # share the keyed root.
 USER_ERRORS: tuple[type[Exception], ...] = (KeyedError,)
@@ -76,7 +88,7 @@ def user_message(error: KeyedError, language: str = "da") -> str:
 
 
 __all__ = [
-    "USER_ERRORS", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable", "KeyedError",
+    "USER_ERRORS", "ArchiveDamaged", "BackupRefused", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable", "KeyedError",
     "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound", "VectorStoreError",
     "user_message",
 ]

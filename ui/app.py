@@ -6,12 +6,14 @@ worker, and the pages poll its progress.
 
 from __future__ import annotations
 
+import hashlib
 from html import escape
 from pathlib import Path
 
 import gradio as gr
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
+from sqlalchemy.engine import make_url
 
 from assistant.auth import Actor, Permission, Role
 from assistant.jobs import Runtime
@@ -105,8 +107,17 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
     app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": 0}))
     app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=t("app.login_message", settings.ui_language),
                                **common)
-    _mounted_gradio(app, main).tokens = ctx.sessions  # logins end after settings.session_hours
+    served = _mounted_gradio(app, main)
+    served.tokens = ctx.sessions  # kept in the store; logins end after settings.session_hours
+    served.cookie_id = login_cookie_id(settings)
     return app, ctx
+
+
+def login_cookie_id(settings: Settings) -> str:
+    """Gradio names its login cookie after a random id per process, which would log everyone out at a restart;
+    an id derived from the installation keeps the name (the name is no secret; the token is)."""
+    where = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    return hashlib.sha256(f"debrief-login:{where}".encode()).hexdigest()[:32]
 
 
 def _mounted_gradio(app: FastAPI, blocks: gr.Blocks):

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import gradio as gr
 from pydantic import ValidationError
 
-from assistant.auth import PUBLIC, Actor, actor_by_id, authenticate
+from assistant.auth import (
+    PUBLIC,
+    Actor,
+    actor_by_id,
+    actor_by_name,
+    authenticate,
+    end_login_session,
+    login_session_hashes,
+    login_session_user,
+    session_token_hash,
+    start_login_session,
+)
 from assistant.cases import LookupLimiter
 from assistant.disk_full import is_disk_full, storage_full
 from assistant.errors import USER_ERRORS, user_message
@@ -35,60 +47,51 @@ def language_of(value: str | None) -> str:
     return value if value in LANGUAGES else "da"
 
 
-class SessionTokens(dict):
-    """Gradio's login tokens (token → user name), each valid for ``max_age_seconds`` after its login.
+class StoredTokenHash(str):
+    """A login token's hash as :meth:`SessionTokens.keys` hands it out; looked up as it is, not hashed again
+    (Gradio's log-out walks the keys to end every login of a user)."""
 
-    Gradio keeps tokens in a plain dict for the life of the process; this dict forgets expired ones on every
-    look-up, so an old cookie gets the login page instead of the app.
+
+class SessionTokens(MutableMapping):
+    """Gradio's login tokens (token → user name), kept in the record store as hashes, so logins survive a
+    restart of the app; each is valid for ``max_age_seconds`` after its login (wall-clock time).
+
+    Gradio keeps tokens in a plain dict for the life of the process; this mapping answers its look-ups from the
+    store and forgets expired logins, so an old cookie gets the login page instead of the app.
     """
 
-    def __init__(self, max_age_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
-        super().__init__()
+    def __init__(self, db, max_age_seconds: float, clock: Callable[[], float] = time.time) -> None:
+        self.db = db
         self.max_age_seconds = max_age_seconds
         self.clock = clock
-        self._issued: dict[str, float] = {}
-        self._lock = threading.Lock()
 
-    def _expire(self) -> None:
-        now = self.clock()
-        with self._lock:
-            for token in [t for t, at in self._issued.items() if now - at >= self.max_age_seconds]:
-                self._issued.pop(token, None)
-                super().pop(token, None)
+    @staticmethod
+    def _hash(token: str) -> str:
+        return token if isinstance(token, StoredTokenHash) else session_token_hash(token)
+
+    def _at(self, seconds_ago: float = 0.0) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.clock() - seconds_ago, dt.UTC).replace(tzinfo=None)
 
     def __setitem__(self, token: str, user: str) -> None:
-        with self._lock:
-            self._issued[token] = self.clock()
-            super().__setitem__(token, user)
-
-    def __delitem__(self, token: str) -> None:
-        with self._lock:
-            self._issued.pop(token, None)
-            super().__delitem__(token)
+        start_login_session(self.db, self._hash(token), user, self._at())
 
     def __getitem__(self, token: str) -> str:
-        self._expire()
-        return super().__getitem__(token)
+        if not isinstance(token, str) or not token:
+            raise KeyError(token)
+        name = login_session_user(self.db, self._hash(token), self._at(self.max_age_seconds))
+        if name is None:
+            raise KeyError(token)
+        return name
 
-    def get(self, token, default=None):
-        self._expire()
-        return super().get(token, default)
-
-    def __contains__(self, token) -> bool:
-        self._expire()
-        return super().__contains__(token)
-
-    def keys(self):
-        self._expire()
-        return super().keys()
+    def __delitem__(self, token: str) -> None:
+        if not isinstance(token, str) or not end_login_session(self.db, self._hash(token)):
+            raise KeyError(token)
 
     def __iter__(self):
-        self._expire()
-        return super().__iter__()
+        return iter([StoredTokenHash(h) for h in login_session_hashes(self.db, self._at(self.max_age_seconds))])
 
     def __len__(self) -> int:
-        self._expire()
-        return super().__len__()
+        return len(login_session_hashes(self.db, self._at(self.max_age_seconds)))
 
 
 def client_of(request: gr.Request | None) -> str:
@@ -110,7 +113,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         settings = self.runtime.settings
-        self.sessions = self.sessions or SessionTokens(settings.session_hours * 3600)
+        self.sessions = self.sessions or SessionTokens(self.runtime.db, settings.session_hours * 3600)
         self.receipt_limiter = self.receipt_limiter or LookupLimiter(settings.receipt_lookups_per_minute)
 
     def login(self, username: str, password: str) -> bool:
@@ -143,8 +146,9 @@ class AppContext:
             return PUBLIC
         with self._lock:
             user_id = self._user_ids.get(username)
-        actor = actor_by_id(self.runtime.db, user_id) if user_id else None
-        return actor or PUBLIC
+        if user_id is None:  # logged in before a restart: the login is in the store, the name is the account's
+            return actor_by_name(self.runtime.db, username) or PUBLIC
+        return actor_by_id(self.runtime.db, user_id) or PUBLIC
 
     def wake_worker(self) -> None:
         self.runtime.start_worker().wake()

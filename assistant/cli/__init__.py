@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import typer
 
-from assistant.cli import cases, jobs, learning, measure, review, search, setup
+from assistant.cli import backup, cases, jobs, learning, measure, review, search, setup
 
 Command = tuple[str, Callable[..., None]]
 
@@ -29,6 +29,7 @@ COMMANDS: list[Command] = [
     ("ingest", cases.ingest), ("show", cases.show), ("worker", jobs.worker), ("similar", search.similar),
     ("ask", search.ask), ("erase", cases.erase), ("bench", measure.bench), ("eval", measure.evaluate),
     ("patterns", learning.patterns), ("trends", learning.trends), ("report", learning.report),
+    ("backup", backup.backup), ("restore", backup.restore),
 ]
 GROUPS: list[Group] = [
     Group("jobs", "Jobs: list and retry.", [("list", jobs.jobs_list), ("retry", jobs.jobs_retry)]),

@@ -21,8 +21,9 @@ from sqlalchemy import select, update
 
 from assistant.disk_full import is_disk_full, storage_full
 from assistant.errors import USER_ERRORS, InvalidInput, NotFound, user_message
+from assistant.i18n import translate
 from assistant.jobs.components import Components
-from assistant.jobs.pipeline import purge_expired_audio, steps_from
+from assistant.jobs.pipeline import PIPELINE, purge_expired_audio, steps_from
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
 from assistant.store import Database
 from assistant.store.tables import AudioFile, Case, Job, utcnow
@@ -113,13 +114,13 @@ class _Reporter:
     def __init__(self, db: Database, job_id: str, owner: str, lease_seconds: int, callback: ProgressFn | None):
         self.db, self.job_id, self.owner, self.lease_seconds, self.callback = db, job_id, owner, lease_seconds, callback
         self._last_write = 0.0
-        self._stage: Stage | None = None
+        self.stage: Stage | None = None  # the last stage reported
 
     def __call__(self, stage: Stage, fraction: float) -> None:
         fraction = min(max(fraction, 0.0), 1.0)
         now = time.monotonic()
-        if stage != self._stage or now - self._last_write >= 1.0 or fraction >= 1.0:
-            self._stage, self._last_write = stage, now
+        if stage != self.stage or now - self._last_write >= 1.0 or fraction >= 1.0:
+            self.stage, self._last_write = stage, now
             with self.db.session() as session:
                 session.execute(
                     update(Job)
@@ -178,13 +179,25 @@ def run_job(
             _record_failure(db, job_id, full.key, full.message(language), permanent=False,
                             settings=components.settings)
         else:
+            stage = reporter.stage or stage
             _log_unexpected(job_id, stage, error)
-            _record_failure(db, job_id, "error.unexpected", f"{type(error).__name__}: {error}"[:500],
+            _record_failure(db, job_id, "error.unexpected", stored_error(error, stage, language),
                             permanent=False, settings=components.settings)
     finally:
         stop.set()
         heartbeat.join(timeout=5)
     return job_progress(db, job_id)
+
+
+def stored_error(error: Exception, stage: Stage, language: str) -> str:
+    """What a failed job keeps of an unexpected error. Before the transcript commits, the job holds raw text
+    (typed notes, what the recogniser heard) and an exception's message can quote it (pydantic, parsers,
+    Presidio), so only the error's type and the stage are kept; afterwards the text is pseudonymised."""
+    if stage in PIPELINE[0].stages:
+        stage_name = translate(f"job.stage_{stage.value}", language)
+        return translate("job.failed_before_pseudonymisation", language, error=type(error).__name__,
+                         stage=stage_name.lower())
+    return f"{type(error).__name__}: {error}"[:500]
 
 
 def _log_unexpected(job_id: str, stage: Stage, error: Exception) -> None:

@@ -26,6 +26,14 @@ _FRAME = SAMPLE_RATE // 10  # 100 ms, the unit for loudness and quiet cut points
 _BLOCK = 1024 * 1024
 _PROBE_DECODE_SECONDS = 5.0  # decode this much up front to prove the codec data is sound
 _MAX_BAD_PACKETS = 10
+# A damaged stretch inside a file is skipped by the demuxer (Ogg pages and FLAC frames fail their checksums), which
+# leaves a hole in the packets' timestamps; more missing than this is refused rather than silently left out.
+_MAX_MISSING_SECONDS = 0.25
+_GAP_TOLERANCE_SECONDS = 0.02  # timestamp rounding between packets
+# Bytes overwritten inside PCM (wav) decode as full-scale white noise, which no microphone records: RMS above
+# this fraction of full scale with no correlation between neighbouring samples, for longer than the limit above.
+_GARBLED_RMS = 0.3
+_GARBLED_CORRELATION = 0.25
 
 # Containers whose header states the full length, so a shorter stream means the file was cut off.
 # (Ogg has no such header: its length is read from the last page, so a cut Ogg is simply shorter.)
@@ -86,9 +94,11 @@ def probe(path: Path, settings: Settings) -> AudioInfo:
         declared = _declared_seconds(container, stream)
         if declared is not None and declared > settings.max_audio_seconds:
             raise _too_long(declared, settings)
-        measured = _demuxed_seconds(container, stream, settings)
+        measured, missing = _demuxed_seconds(container, stream, settings)
         if declared is not None and _is_cut_off(path, container, declared, measured):
             raise InvalidAudio("audio.corrupt")
+        if missing > _MAX_MISSING_SECONDS:
+            raise InvalidAudio("audio.damaged_inside", seconds=round(missing, 1))
         # Packet extents include encoder priming; a header that states less is the truer length.
         seconds = measured if declared is None else min(declared, measured)
         if seconds < settings.min_audio_seconds:
@@ -96,6 +106,10 @@ def probe(path: Path, settings: Settings) -> AudioInfo:
         codec, container_name = stream.codec_context.codec.canonical_name, container.format.name
     with _open(path) as container:  # a fresh read: seeking back is unreliable in files without an index
         sample_rate, channels = _check_decodes(container, _audio_stream(container))
+    if container_name == "wav":
+        garbled = _garbled_seconds(path)
+        if garbled > _MAX_MISSING_SECONDS:
+            raise InvalidAudio("audio.damaged_inside", seconds=round(garbled, 1))
     return AudioInfo(
         sha256=content_hash(path),
         size_bytes=size,
@@ -119,7 +133,7 @@ def duration_seconds(path: Path) -> float:
     with _open(Path(path)) as container:
         stream = _audio_stream(container)
         declared = _declared_seconds(container, stream)
-        return declared if declared is not None else _packet_extent(container, stream, limit=None)
+        return declared if declared is not None else _packet_extent(container, stream, limit=None)[0]
 
 
 def decode_16k_mono(path: Path) -> np.ndarray:
@@ -238,29 +252,130 @@ def _declared_seconds(container: av.container.InputContainer, stream: av.AudioSt
     return None
 
 
-def _demuxed_seconds(container: av.container.InputContainer, stream: av.AudioStream, settings: Settings) -> float:
-    """How far the packets really reach; reading stops as soon as the length limit is passed."""
+def _demuxed_seconds(
+    container: av.container.InputContainer, stream: av.AudioStream, settings: Settings
+) -> tuple[float, float]:
+    """How far the packets really reach, and how many seconds are missing between them; reading stops as soon
+    as the length limit is passed."""
     try:
-        seconds = _packet_extent(container, stream, limit=settings.max_audio_seconds)
+        seconds, missing = _packet_extent(container, stream, limit=settings.max_audio_seconds)
     except av.FFmpegError as exc:
         raise InvalidAudio("audio.corrupt") from exc
     if seconds > settings.max_audio_seconds:
         raise _too_long(seconds, settings)
-    return seconds
+    return seconds, missing
 
 
-def _packet_extent(container: av.container.InputContainer, stream: av.AudioStream, limit: float | None) -> float:
+def _packet_extent(
+    container: av.container.InputContainer, stream: av.AudioStream, limit: float | None
+) -> tuple[float, float]:
+    """The span the packets cover, and the sum of the holes between them (packets the demuxer had to skip)."""
     start: float | None = None
     end = 0.0
+    missing = 0.0
     for packet in container.demux(stream):
         if packet.pts is None or packet.time_base is None:
             continue
         begin = float(packet.pts * packet.time_base)
+        if start is not None and begin > end + _GAP_TOLERANCE_SECONDS:
+            missing += begin - end
         start = begin if start is None else min(start, begin)
         end = max(end, float((packet.pts + (packet.duration or 0)) * packet.time_base))
         if limit is not None and end - start > limit:
             break
-    return 0.0 if start is None else max(0.0, end - start)
+    return (0.0 if start is None else max(0.0, end - start)), missing
+
+
+def _garbled_seconds(path: Path) -> float:
+    """The longest stretch of a PCM recording that decodes as full-scale white noise (overwritten bytes)."""
+    pcm16 = _wav_pcm16_layout(path)
+    if pcm16 is not None:  # the common case, read straight from the file: an hour takes about a second
+        return _garbled_pcm16_seconds(path, *pcm16)
+    longest = run = 0.0
+    rate = block = 0
+    with _open(path) as container:
+        stream = _audio_stream(container)
+        resampler = None
+        pieces: list[np.ndarray] = []
+        buffered = 0
+        for frame in _decoded_frames(container, stream):
+            if resampler is None:
+                # The first channel only (a mix would average the noise down), as floats at the file's own rate.
+                resampler = av.AudioResampler(format="fltp", layout=frame.layout.name, rate=frame.sample_rate)
+                rate = frame.sample_rate
+                block = max(2, rate // 10)
+            for converted in resampler.resample(frame):
+                pieces.append(converted.to_ndarray()[0])
+                buffered += pieces[-1].size
+            if buffered >= 10 * rate:  # ten seconds at a time, in whole 100 ms blocks
+                samples = np.concatenate(pieces)
+                whole = samples.size // block * block
+                pieces, buffered = [samples[whole:]], samples.size - whole
+                longest, run = _longest_garbled_run(samples[:whole].reshape(-1, block), rate, longest, run)
+        if buffered >= block:
+            samples = np.concatenate(pieces)
+            whole = samples.size // block * block
+            longest, run = _longest_garbled_run(samples[:whole].reshape(-1, block), rate, longest, run)
+    return longest
+
+
+def _wav_pcm16_layout(path: Path) -> tuple[int, int, int, int] | None:
+    """(data offset, data bytes, channels, rate) of a 16-bit PCM wav, else None (other sample formats decode)."""
+    size = path.stat().st_size
+    fmt: tuple[int, int, int] | None = None
+    with path.open("rb") as fh:
+        riff = fh.read(12)
+        if riff[:4] != b"RIFF" or riff[8:12] != b"WAVE":
+            return None
+        while len(header := fh.read(8)) == 8:
+            chunk_id, chunk_size = header[:4], struct.unpack("<I", header[4:])[0]
+            if chunk_id == b"fmt ":
+                body = fh.read(chunk_size)
+                if len(body) < 16:
+                    return None
+                tag, channels, rate, _, _, bits = struct.unpack("<HHIIHH", body[:16])
+                fmt = (tag, channels, rate) if bits == 16 else None
+                fh.seek(chunk_size & 1, 1)
+                continue
+            if chunk_id == b"data":
+                if fmt is None or fmt[0] not in (1, 0xFFFE) or fmt[1] < 1 or fmt[2] < 1:
+                    return None
+                length = size - fh.tell() if chunk_size in (0, 0xFFFFFFFF) else min(chunk_size, size - fh.tell())
+                return fh.tell(), length, fmt[1], fmt[2]
+            fh.seek(chunk_size + (chunk_size & 1), 1)
+    return None
+
+
+def _garbled_pcm16_seconds(path: Path, offset: int, length: int, channels: int, rate: int) -> float:
+    longest = run = 0.0
+    block = max(2, rate // 10)
+    frame_bytes = 2 * channels
+    step = block * 100  # ten seconds at a time
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        left = length // frame_bytes
+        while left >= block:
+            count = min(step, left // block * block)
+            raw = np.frombuffer(fh.read(count * frame_bytes), dtype="<i2")
+            if raw.size < count * channels:
+                break
+            first_channel = raw.reshape(count, channels)[:, 0].astype(np.float32) / 32768.0
+            longest, run = _longest_garbled_run(first_channel.reshape(-1, block), rate, longest, run)
+            left -= count
+    return longest
+
+
+def _longest_garbled_run(blocks: np.ndarray, rate: int, longest: float, run: float) -> tuple[float, float]:
+    """Carry the longest run of garbled 100 ms blocks (and the current one) over the next rows of ``blocks``."""
+    centred = blocks - blocks.mean(axis=1, keepdims=True)
+    power = np.square(centred).mean(axis=1)
+    neighbours = (centred[:, 1:] * centred[:, :-1]).mean(axis=1) / np.maximum(power, 1e-12)
+    garbled = (power >= _GARBLED_RMS**2) & (np.abs(neighbours) < _GARBLED_CORRELATION)
+    seconds = blocks.shape[1] / rate
+    for flag in garbled:
+        run = run + seconds if flag else 0.0
+        longest = max(longest, run)
+    return longest, run
 
 
 def _is_cut_off(path: Path, container: av.container.InputContainer, declared: float, measured: float) -> bool:

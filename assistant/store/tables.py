@@ -48,6 +48,17 @@ class User(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class LoginSession(Base):
+    """A login to the app, so it survives a restart; only the token's hash is kept (a stolen copy of the store
+    cannot be replayed as a cookie). Ends after ``session_hours``, at log-out, or with its account."""
+
+    __tablename__ = "login_sessions"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class Case(Base):
     __tablename__ = "cases"
 

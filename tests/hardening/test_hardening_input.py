@@ -117,6 +117,33 @@ def test_an_mp3_or_m4a_with_garbage_in_the_middle_is_corrupt(db, settings, tmp_p
     assert refused(db, settings, damaged).key == "audio.corrupt"
 
 
+@pytest.mark.parametrize("extension", [".ogg", ".opus", ".webm", ".flac", ".wav"])
+def test_an_ogg_webm_flac_or_wav_with_garbage_in_the_middle_is_refused_not_skipped(db, settings, tmp_path, speech,
+                                                                                   extension):
+    """The demuxers skip a damaged stretch (Ogg, FLAC) or decode it as noise (wav): without this check the
+    transcript would silently miss part of the debrief."""
+    whole = audio_factory.convert(speech, tmp_path / f"whole{extension}")
+    assert audio.probe(whole, settings).duration_seconds > 15  # undamaged, the same file is accepted
+    data = bytearray(whole.read_bytes())
+    start, end = len(data) // 2, len(data) // 2 + len(data) // 10
+    data[start:end] = np.random.default_rng(3).integers(0, 256, end - start, dtype=np.uint8).tobytes()
+    damaged = tmp_path / f"damaged{extension}"
+    damaged.write_bytes(bytes(data))
+    error = refused(db, settings, damaged)
+    if extension == ".webm" and error.key == "audio.corrupt":
+        return  # WebM's length header can show the loss first
+    assert error.key == "audio.damaged_inside" and error.params["seconds"] >= 0.5
+    assert f"{error.params['seconds']} s of the recording cannot be decoded" in error.message("en")
+
+
+def test_loud_noise_and_clipped_speech_are_not_mistaken_for_damage(settings, tmp_path, speech):
+    noise = audio_factory.write_wav(tmp_path / "noise.wav", np.random.default_rng(5).normal(0, 0.2, 5 * 16_000))
+    samples, rate = audio_factory.read_wav(speech)
+    clipped = audio_factory.write_wav(tmp_path / "clipped.wav", np.clip(samples * 20, -1, 1), rate=rate)
+    for recording in (noise, clipped):
+        assert audio.probe(recording, settings).duration_seconds > 4
+
+
 # -- 4. silence and no speech ------------------------------------------------------------------------------------
 
 

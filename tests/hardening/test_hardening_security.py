@@ -233,6 +233,40 @@ def test_a_login_expires_after_the_configured_hours(running_app, cases):
         sessions.clock = real_clock
 
 
+def test_a_login_survives_a_restart_of_the_app_and_the_store_keeps_only_its_hash(tmp_path):
+    from types import SimpleNamespace
+
+    from assistant.auth import session_token_hash
+    from assistant.jobs import Runtime
+    from assistant.settings import Settings
+    from assistant.store.tables import LoginSession
+    from tests.support.hardening_app import PASSWORD
+    from tests.support.servers import app_in_thread
+    from ui.app import create_app
+
+    settings = Settings(data_dir=tmp_path / "data", cpu_threads=2)
+    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
+                            chat_=FakeChat())
+    runtime = Runtime.create(settings, components)
+    add_user(runtime.db, "sofie", Role.staff, PASSWORD)
+    with app_in_thread(create_app(runtime)[0]) as url:
+        cookies = Client(url + "/", auth=("sofie", PASSWORD), verbose=False).cookies
+    token = next(value for name, value in cookies.items() if name.startswith("access-token-"))
+    with runtime.db.session() as session:
+        stored = session.scalars(select(LoginSession.token_hash)).all()
+    assert stored == [session_token_hash(token)] and token not in stored
+
+    # A new app on the same store: the old cookie still logs in, and names the same account.
+    app, context = create_app(runtime)
+    with app_in_thread(app) as url:
+        assert httpx.get(url + "/gradio_api/user", cookies=cookies).json() == "sofie"
+        assert context.actor(SimpleNamespace(username="sofie")).role == Role.staff
+        httpx.get(url + "/logout", cookies=cookies, follow_redirects=False)
+        assert httpx.get(url + "/gradio_api/login_check", cookies=cookies).status_code == 401
+    with runtime.db.session() as session:
+        assert session.scalars(select(LoginSession)).all() == []
+
+
 # -- 22. prompt injection ----------------------------------------------------------------------------------------
 
 

@@ -118,6 +118,56 @@ def test_a_failed_draft_keeps_the_transcript_and_can_be_retried(db, settings, co
     assert count(db, Transcript) == 1 and count(db, Draft) == 1
 
 
+class QuotingPseudonymiser:
+    """Breaks like a parser that quotes its input, before anything is pseudonymised."""
+
+    def pseudonymise_many(self, texts, known=None):
+        raise ValueError(f"cannot parse {texts[0]!r}")
+
+
+class QuotingTranscriber(FakeTranscriber):
+    """Breaks like a decoder that quotes what it heard."""
+
+    def __init__(self, heard: str):
+        super().__init__()
+        self.heard = heard
+
+    def transcribe(self, audio, progress=None):
+        raise RuntimeError(f"decoder gave up after: {self.heard}")
+
+
+@pytest.mark.parametrize("breaks", ["pseudonymiser", "transcriber"])
+def test_a_failed_jobs_stored_error_never_quotes_the_raw_text(db, settings, components, tmp_path, caplog, breaks):
+    from assistant.intake import submit_recording
+    from tests.support import audio_factory
+
+    raw = "Jens Hansen 010190-1234 fik insulin"
+    if breaks == "pseudonymiser":
+        components.pseudonymiser_ = QuotingPseudonymiser()
+        submission = submit_notes(db, settings, f"{raw} ved vagtskiftet.\n\nMette så det.", CaseContext())
+    else:
+        components.transcriber_ = QuotingTranscriber(raw)
+        submission = submit_recording(db, settings, audio_factory.tone(tmp_path / "a.wav", seconds=2.0),
+                                      CaseContext())
+    failed = run_job(db, components, submission.job_id)
+    assert failed.status == JobStatus.failed and failed.error_key == "error.unexpected"
+    for fragment in ("Jens", "Hansen", "010190", "insulin"):
+        assert fragment not in failed.error and fragment not in caplog.text
+    assert ("ValueError" if breaks == "pseudonymiser" else "RuntimeError") in failed.error
+    assert "pseudonymiseret" in failed.error  # says why the message itself is withheld
+
+
+def test_a_failure_after_pseudonymisation_keeps_its_message_for_the_administrator(db, settings, components,
+                                                                                   monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the server closed the connection")
+
+    monkeypatch.setattr(pipeline, "draft_case", broken)
+    submission = submit_notes(db, settings, NOTES, CaseContext())
+    failed = run_job(db, components, submission.job_id)
+    assert failed.error == "RuntimeError: the server closed the connection"
+
+
 def test_retry_is_refused_for_a_job_that_did_not_fail(db, settings, components):
     submission = submit_notes(db, settings, NOTES, CaseContext())
     run_job(db, components, submission.job_id)

@@ -118,6 +118,41 @@ def test_the_audit_log_refuses_update_and_delete_on_postgres(db, pg_settings, mo
         assert (event.actor, event.action, event.note) == ("agent-anne", "approve", None)
 
 
+def test_a_postgres_store_backed_up_with_pg_dump_restores_with_the_same_counts_search_and_audit_chain(
+        db, pg_settings, postgres, tmp_path, monkeypatch):
+    from assistant.audit import audit_chain
+    from assistant.backup import backup, restore
+    from assistant.errors import BackupRefused
+
+    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
+    submission = submit_notes(db, pg_settings, NOTES, CaseContext(sector=Sector.hospital))
+    run_job(db, fake_components(pg_settings), submission.job_id)
+    with db.session() as session:
+        point_id = session.scalar(select(LearningPoint.id))
+    index = LearningIndex(pg_settings)
+    approve(db, index, AGENT, point_id, note="Godt fanget")
+    manifest = backup(pg_settings, tmp_path / "pg-backup.tar")
+    assert manifest.dialect == "postgresql" and [f.name for f in manifest.files] == ["store/debrief.pgdump"]
+
+    target = Settings(data_dir=tmp_path / "restored", database_url=postgres.new_database(), cpu_threads=2)
+    report = restore(target, tmp_path / "pg-backup.tar")
+    restored = open_database(target)
+    try:
+        assert report.counts == manifest.counts and report.indexed_points == 1
+        with restored.engine.connect() as connection:
+            assert audit_chain(connection) == (manifest.audit_events, manifest.audit_chain)
+        with pytest.raises(DatabaseError, match="append-only"), restored.session() as session:
+            session.execute(text("DELETE FROM audit_events"))
+        query = "insulin dobbelt dosis ved vagtskifte"
+        assert [(h.learning_point_id, round(h.score, 5)) for h in LearningIndex(target).search(query)] == \
+            [(h.learning_point_id, round(h.score, 5)) for h in index.search(query)]
+        # The database now holds the restore: a second restore into it is refused.
+        with pytest.raises(BackupRefused, match="store_not_empty"):
+            restore(target.model_copy(update={"data_dir": tmp_path / "elsewhere"}), tmp_path / "pg-backup.tar")
+    finally:
+        restored.dispose()
+
+
 def _wait_until_done(db, job_ids: list[str], timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
