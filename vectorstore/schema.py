@@ -137,7 +137,18 @@ class SearchFilters(BaseModel):
 
 
 class Hit(IndexedPoint):
-    """A search result: the point, its cosine similarity to the question (0–1) and its 1-based rank."""
+    """A search result: the point, its cosine similarity to the question (0–1) and its 1-based rank; ``relevance``
+    is the fused score that ranked it (None for a dense-only search)."""
 
     score: float = Field(ge=0.0, le=1.0)
     rank: int = Field(ge=1)
+    relevance: float | None = None
+
+
+class CaseMatch(BaseModel):
+    """A similar case: its matching approved points (best first), its rank and its best point's cosine."""
+
+    case_id: str
+    rank: int = Field(ge=1)
+    score: float = Field(ge=0.0, le=1.0)
+    points: list[Hit]

@@ -19,7 +19,7 @@ from assistant.privacy import remove_instructions
 from assistant.settings import Settings
 from assistant.store import Database
 from assistant.store.tables import AnswerRating
-from vectorstore.schema import Hit, SearchFilters
+from vectorstore.schema import CaseMatch, Hit, SearchFilters
 
 _CITATION = re.compile(r"\[(\d{1,2}(?:\s*,\s*\d{1,2})*)\]")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+|\n+")
@@ -27,8 +27,21 @@ _LEADING_CITATIONS = re.compile(r"^\s*(\[\d{1,2}(?:\s*,\s*\d{1,2})*\][.,]?\s*)+"
 
 
 class SimilarResult(BaseModel):
+    """Ranked points, the same hits as cases (each case's matching points together), and whether nothing is
+    similar enough to show as such."""
+
     hits: list[Hit]
     nothing_similar: bool
+    cases: list[CaseMatch] = []
+
+
+def _as_cases(hits: list[Hit]) -> list[CaseMatch]:
+    """The hits grouped by case, in the order each case first appears."""
+    grouped: dict[str, list[Hit]] = {}
+    for hit in hits:
+        grouped.setdefault(hit.case_id, []).append(hit)
+    return [CaseMatch(case_id=case_id, rank=rank, score=max(h.score for h in points), points=points)
+            for rank, (case_id, points) in enumerate(grouped.items(), start=1)]
 
 
 class Citation(BaseModel):
@@ -66,7 +79,7 @@ def similar_cases(index, actor: Actor, query: str, filters: SearchFilters | None
     if not query or not query.strip():
         raise InvalidInput("ask.empty_question")
     hits, nothing = index.similar(query.strip(), _visible_filters(actor, filters), k=k, threshold=threshold)
-    return SimilarResult(hits=hits, nothing_similar=nothing)
+    return SimilarResult(hits=hits, nothing_similar=nothing, cases=_as_cases(hits))
 
 
 def _shortened(text: str, words: int) -> str:

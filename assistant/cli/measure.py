@@ -77,6 +77,11 @@ def evaluate(
     queries: Annotated[Path, typer.Option(help="JSONL of queries with relevant ids.",
                                           show_default="tests/data/retrieval_da.jsonl")] = (
         TESTS_DATA / "retrieval_da.jsonl"),
+    retrieval_set: Annotated[Path, typer.Option(help="JSONL of real cases grouped by failure mode, with three "
+                                                     "queries each and off-topic questions (similar cases, "
+                                                     "leave-one-out).",
+                                                show_default="tests/data/retrieval_real_da.jsonl")] = (
+        TESTS_DATA / "retrieval_real_da.jsonl"),
     output: Annotated[Path, typer.Option(help="JSON results file.")] = Path("eval-results.json"),
 ) -> None:
     """Quality on labelled data sets: WER/CER, pseudonymisation P/R and CPR leaks, draft coverage, retrieval."""
@@ -85,5 +90,5 @@ def evaluate(
     result = run_eval(get_settings(), _split(parts) or [], asr_dir=asr_dir, asr_limit=asr_limit,
                       pseudonymisation=pseudonymisation, drafting=drafting, drafting_limit=drafting_limit,
                       drafting_methods=_split(drafting_methods), rich_limit=rich_limit,
-                      skip_llm=skip_llm, points=points, queries=queries)
+                      skip_llm=skip_llm, points=points, queries=queries, retrieval_set=retrieval_set)
     print_and_write(result, output)

@@ -16,7 +16,8 @@ from assistant.settings import Settings
 
 def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: int | None, pseudonymisation: Path,
              drafting: Path, drafting_limit: int | None, skip_llm: bool, points: Path, queries: Path,
-             drafting_methods: list[str] | None = None, rich_limit: int | None = None) -> dict[str, Any]:
+             drafting_methods: list[str] | None = None, rich_limit: int | None = None,
+             retrieval_set: Path | None = None) -> dict[str, Any]:
     """One entry per part; a part that fails records its error instead of stopping the others."""
     unknown = set(parts) - {"asr", "pseudonymisation", "drafting", "retrieval"}
     if unknown:
@@ -42,6 +43,10 @@ def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: 
             else:
                 from assistant.evaluation.retrieval import evaluate
                 out = evaluate(points, queries, settings) | {"data": [str(points), str(queries)]}
+                if retrieval_set is not None:
+                    from assistant.evaluation.similar_cases import evaluate_similar_cases
+                    out["similar_cases"] = evaluate_similar_cases(retrieval_set, settings) | {
+                        "data": str(retrieval_set)}
         except Exception as exc:  # report and go on
             out = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)}
         result["parts"][part] = out
@@ -69,6 +74,19 @@ def _drafting_table(t: Table, data: dict[str, Any]) -> None:
         t.add_row(figure, *(str(m.get(figure)) for m in methods.values()))
 
 
+def _pseudonymisation_versions(t: Table, versions: dict[str, Any]) -> None:
+    """The older recognisers beside the current ones: held-out P/R per type, negatives altered, leaks."""
+    for version, v in versions.items():
+        for name, s in v["held_out"].items():
+            t.add_row(f"{version} held-out {name}", f"{s['precision']:.3f}", f"{s['recall']:.3f}",
+                      str(s["tp"]), str(s["fp"]), str(s["fn"]))
+        neg, leaks = v["negatives_altered"], v["leaks"]
+        t.add_row(f"{version} negatives altered", f"sentence {neg['sentence']:.3f}", f"case {neg['whole_case']:.3f}",
+                  f"n {neg['negatives']}", "", "")
+        t.add_row(f"{version} CPR leaks", f"prompts {leaks['cpr_in_prompts']}", f"index {leaks['cpr_in_index']}",
+                  f"digits only {leaks['cpr_in_prompts_digits_only']}/{leaks['cpr_in_index_digits_only']}", "", "")
+
+
 def tables(result: dict[str, Any]) -> list[Table]:
     out = []
     for part, data in result["parts"].items():
@@ -91,6 +109,7 @@ def tables(result: dict[str, Any]) -> list[Table]:
             leaks = data["leaks"]
             t.add_row("CPR leaks", f"prompts {leaks['cpr_in_prompts']}", f"index {leaks['cpr_in_index']}",
                       f"source {leaks['cpr_in_source']}", "", "")
+            _pseudonymisation_versions(t, data.get("versions", {}))
         elif part == "drafting":
             _drafting_table(t, data)
         else:
@@ -99,8 +118,28 @@ def tables(result: dict[str, Any]) -> list[Table]:
                 t.add_column(c)
             for method, s in data["methods"].items():
                 t.add_row(method, *(f"{v:.3f}" for v in s.values()))
+            if "similar_cases" in data:
+                out.append(t)
+                t = _similar_cases_table(data["similar_cases"])
         out.append(t)
     return out
+
+
+def _similar_cases_table(data: dict[str, Any]) -> Table:
+    """Leave-one-out on real narratives: per split and method, recall@5 / MRR per query form, threshold errors."""
+    t = Table(title=f"similar cases, leave-one-out ({data['scored_cases']} scored of {data['cases']} cases, "
+                    f"{data['groups']} failure modes, {data['off_topic']} off-topic; threshold {data['threshold']})")
+    for c in ("split", "method", "question R@5 / MRR", "opening R@5 / MRR", "title R@5 / MRR",
+              "off-topic with hit", "on-topic 'nothing'"):
+        t.add_column(c)
+    for split, methods in data["summary"].items():
+        for method, figures in methods.items():
+            forms = [f"{figures[f]['recall@5']:.3f} / {figures[f]['mrr']:.3f}" if figures[f] else "–"
+                     for f in ("question", "opening", "title")]
+            errors = figures["threshold"]
+            t.add_row(split, "dense (today)" if method == "dense" else "hybrid + cases (new)", *forms,
+                      f"{errors['off_topic_with_hit']:.1%}", f"{errors['on_topic_nothing']:.1%}")
+    return t
 
 
 def print_and_write(result: dict[str, Any], output: Path | None, console: Console | None = None) -> None:

@@ -26,7 +26,13 @@ def _eval(settings, tmp_path, monkeypatch, *args: str) -> dict:
 
 def test_eval_without_llm_scores_asr_pseudonymisation_retrieval_and_checks_the_drafting_set(
         settings, tmp_path, monkeypatch):
-    parts = _eval(settings, tmp_path, monkeypatch, "--skip-llm", "--asr-limit", "2")
+    # A few failure modes of the realistic similar-case set keep this test fast; the whole set is scored by
+    # tests/evaluation/test_similar_cases_set.py's shape checks and by `debrief eval` itself.
+    small = tmp_path / "similar.jsonl"
+    lines = (DATA / "retrieval_real_da.jsonl").read_text("utf-8").splitlines()
+    small.write_text("\n".join(line for line in lines if '"overset_testikeltorsion"' in line
+                                 or '"insulinfejl"' in line or '"off-0' in line) + "\n", "utf-8")
+    parts = _eval(settings, tmp_path, monkeypatch, "--skip-llm", "--asr-limit", "2", "--retrieval-set", str(small))
     asr = parts["asr"]
     assert len(asr["files"]) == 2 and all(f["generated_audio"] for f in asr["files"])
     assert 0 <= asr["pooled"]["cer"] and all(f["hypothesis"] is not None for f in asr["files"])
@@ -38,8 +44,14 @@ def test_eval_without_llm_scores_asr_pseudonymisation_retrieval_and_checks_the_d
     assert drafting["records"] >= 40 and drafting["real_records"] >= 20 and "skipped" in drafting
     assert set(drafting["styles"]) == {"formal", "staff", "spoken"}
     methods = parts["retrieval"]["methods"]
-    assert set(methods) == {"dense (e5)", "bm25", "hybrid (rrf)"}
+    assert set(methods) == {"dense (e5)", "bm25", "hybrid (rrf)", "danish hybrid (search)"}
     assert all(0 <= m["mrr"] <= 1 and 0 <= m["ndcg@10"] <= 1 for m in methods.values())
+    similar = parts["retrieval"]["similar_cases"]
+    assert similar["scored_cases"] == 6 and similar["off_topic"] == 9
+    for method in ("dense", "new"):
+        figures = similar["summary"]["all"][method]
+        assert all(0 <= figures[form]["recall@5"] <= 1 for form in ("question", "opening", "title"))
+        assert 0 <= figures["threshold"]["off_topic_with_hit"] <= 1
 
 
 
@@ -48,7 +60,7 @@ def test_a_cpr_number_left_in_the_text_is_counted_as_a_leak(settings, monkeypatc
         def pseudonymise_many(self, texts, known=None):
             return list(texts), []
 
-    monkeypatch.setattr("assistant.evaluation.pseudonymisation.Pseudonymiser", lambda s: KeepsEverything())
+    monkeypatch.setattr("assistant.evaluation.pseudonymisation.Pseudonymiser", lambda s, version="speech": KeepsEverything())
     leaks = cpr_leaks(["Patienten har CPR 010190-1234 og blev flyttet."], settings)
     assert leaks["cpr_in_prompts"] >= 1 and leaks["cpr_in_index"] >= 1
 

@@ -240,8 +240,10 @@ FILTER_CASES = [
 def test_filtering_a_wider_unfiltered_search_finds_what_chromas_filter_finds(full_index, monkeypatch, filters):
     """Filtered search first filters the nearest points itself (fast); Chroma's where-filter is the fallback."""
     query, k = "medicin givet forkert ved overlevering", 4
+    dense = full_index.options.model_copy(update={"search_method": "dense", "fusion_depth": 1})
+    monkeypatch.setattr(full_index, "options", dense)
     wide = full_index.search(query, filters, k)  # the pool (100) holds all 44 points: filtered here
-    monkeypatch.setattr(full_index, "options", full_index.options.model_copy(update={"search_pool": 1}))
+    monkeypatch.setattr(full_index, "options", dense.model_copy(update={"search_pool": 1}))
     wheres, query_chroma = [], LearningIndex._query
     monkeypatch.setattr(LearningIndex, "_query", staticmethod(
         lambda collection, vector, n, where: wheres.append(where) or query_chroma(collection, vector, n, where)))
