@@ -1,7 +1,8 @@
 """Word cues from ``prompts/drafting_cues.yaml``: ISBAR part, went wrong or well, harm and category of a text.
 
 They are the small model's second opinion: cheap, explainable, and checked against the same transcript lines the
-reviewer sees. A cue matches at the start of a word; a cue of several words matches that phrase.
+reviewer sees. A cue matches at the start of a word; a cue of several words matches that phrase; a cue ending in
+"$" matches the whole word only.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from prompts import PROMPTS_DIR
 
 CUES_FILE = PROMPTS_DIR / "drafting_cues.yaml"
 _WORD = re.compile(r"[\wæøåÆØÅ-]+")
+NEGATION_WINDOW = 3  # words before a harm cue in which a negation cancels it ("ingen tegn på blødning")
+LIST_WINDOW = 6  # the same after "eller", which carries a negation on through a list ("ingen blødning eller feber")
 
 
 class Cues(BaseModel):
@@ -33,6 +36,7 @@ class Cues(BaseModel):
     failure: list[str] = Field(min_length=1)
     success: list[str] = Field(min_length=1)
     severity: dict[Severity, list[str]]
+    negations: list[str] = Field(min_length=1)
     categories: dict[str, list[str]]
 
     def count(self, text: str, cues: list[str]) -> int:
@@ -48,9 +52,14 @@ class Cues(BaseModel):
             kept.pop(0)
         return " ".join(kept).strip(" ,")
 
+    @property
+    def empty_words(self) -> frozenset[str]:
+        """Hesitation and backchannel: words that carry no content."""
+        return frozenset(self.fillers) | frozenset(self.backchannel)
+
     def content_words(self, text: str) -> int:
         """How many words of ``text`` are neither hesitation nor backchannel."""
-        empty = set(self.fillers) | set(self.backchannel)
+        empty = self.empty_words
         return sum(1 for w in words(text) if w not in empty)
 
     def asks(self, text: str) -> bool:
@@ -65,11 +74,23 @@ class Cues(BaseModel):
         return self.count(text, self.success) - self.count(text, self.failure)
 
     def severity_of(self, text: str) -> Severity | None:
-        """The worst harm the text names, or None when it names none."""
-        for level in (Severity.fatal, Severity.severe, Severity.moderate, Severity.mild, Severity.none):
-            if self.count(text, self.severity.get(level, [])):
+        """The worst harm the text names, or None when it names none; harm named just after a negation ("ingen
+        blødning") does not count."""
+        folded = " " + " ".join(words(text)) + " "
+        for level in (Severity.fatal, Severity.severe, Severity.moderate, Severity.mild):
+            if any(self._named(folded, cue) for cue in self.severity.get(level, [])):
                 return level
-        return None
+        return Severity.none if self.count(text, self.severity.get(Severity.none, [])) else None
+
+    def _named(self, folded: str, cue: str) -> bool:
+        """Whether ``cue`` occurs in ``folded`` at least once with no negation among the words just before it."""
+        negations = set(self.negations)
+        for match in _pattern(cue).finditer(folded):
+            before = folded[:match.start()].split()
+            window = LIST_WINDOW if before[-1:] == ["eller"] else NEGATION_WINDOW
+            if not negations & set(before[-window:]):
+                return True
+        return False
 
     def category_of(self, text: str) -> str | None:
         """The category whose words the text uses most, or None when it uses none."""
@@ -85,7 +106,9 @@ def words(text: str) -> list[str]:
 
 @lru_cache(maxsize=4096)
 def _pattern(cue: str) -> re.Pattern[str]:
-    return re.compile(r"(?<=\s)" + r"\s+".join(re.escape(w) for w in cue.casefold().split()))
+    whole = cue.endswith("$")
+    body = r"\s+".join(re.escape(w) for w in cue.removesuffix("$").casefold().split())
+    return re.compile(r"(?<=\s)" + body + (r"(?=\s)" if whole else ""))
 
 
 @lru_cache(maxsize=1)

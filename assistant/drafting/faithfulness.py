@@ -17,7 +17,7 @@ STEM = 4  # words compare by their first letters, so "faldt" backs "fald" and "s
 
 
 def _stems(text: str, cues: Cues) -> set[str]:
-    empty = set(cues.fillers) | set(cues.backchannel)
+    empty = cues.empty_words
     return {w[:STEM] for w in words(text) if len(w) >= 4 and w not in empty}
 
 

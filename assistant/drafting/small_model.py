@@ -129,17 +129,19 @@ def _extractive_title(account: str) -> str:
 
 
 def _severity(asker: _Asker, text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
-    """The harm the words name; else the model's answer, which may not claim a death no word tells of."""
+    """The harm the words name; else the model's answer, which may not claim more than moderate harm: serious harm
+    and death are named when they happen, and a 1.5B model called harm it could not see "alvorlig"."""
     named = cues.severity_of(text)
     if named is not None:
         return named
+    allowed = [Severity.none, Severity.mild, Severity.moderate]
     answer = asker.choice("severity", "severity", [s.value for s in Severity])
     if answer is None:
         return Severity.none if kind == "went_well" else Severity.moderate
     chosen = Severity(answer)
-    if chosen == Severity.fatal:  # no word in the talk says anyone died
+    if chosen not in allowed:  # no word in the talk names serious harm or a death
         warnings.append(DraftWarning(key="draft.check.severity_capped", params={"said": answer}))
-        return Severity.severe
+        return Severity.moderate
     return chosen
 
 

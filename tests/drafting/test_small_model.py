@@ -84,12 +84,13 @@ def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(sma
     assert main.evidence and all(e.quote in METHOTREXATE[e.segment_index] for e in main.evidence)
 
 
-def test_the_model_cannot_claim_a_death_no_line_tells_of(small):
+@pytest.mark.parametrize("said", ["doedelig", "alvorlig"])
+def test_the_model_cannot_claim_serious_harm_no_line_names(small, said):
     texts = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
              "Vi skal fremover planlægge ruten efter medicintiderne."]
-    result, _ = draft(texts, AnsweringChat(severity="doedelig"), small)
+    result, _ = draft(texts, AnsweringChat(severity=said), small)
     main = result.learning_points[0]
-    assert main.severity == Severity.severe
+    assert main.severity == Severity.moderate
     assert "draft.check.severity_capped" in [w.key for w in main.warnings]
 
 

@@ -1,0 +1,53 @@
+"""Word cues that check the small model: harm named in the words, and what counts as "went well"."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.drafting.cues import load_cues
+from assistant.models import Severity
+
+
+@pytest.fixture(scope="module")
+def cues():
+    return load_cues()
+
+
+@pytest.mark.parametrize("text, harm", [
+    ("Senere på dagen dør borgeren, formentlig på grund af overdoseringen.", Severity.fatal),
+    ("Patienten døde natten efter.", Severity.fatal),
+    ("Testiklen måtte fjernes to dage senere.", Severity.severe),
+    ("Hun faldt og fik et hoftebrud.", Severity.moderate),
+    ("Pasienten hadde fått dobbel dose i tre dager uten at det fikk konsekvenser.", Severity.none),
+])
+def test_the_harm_the_words_name_is_found(cues, text, harm):
+    assert cues.severity_of(text) == harm
+
+
+@pytest.mark.parametrize("text", [
+    "Han gik ud af døren og ned ad gangen.",  # "døren" is a door, not a death
+    "Der var ingen tegn på blødning eller infektion.",  # harm named only to say it was absent
+    "Hun blev indlagt med smerter i maven og var i behandling med antibiotika.",  # the setting, not the harm
+    "Vi er her fra intensiv og vil gennemgå forløbet.",  # a unit's name
+])
+def test_words_that_only_look_like_harm_name_none(cues, text):
+    assert cues.severity_of(text) is None
+
+
+@pytest.mark.parametrize("text", [
+    "Vi opdagede det, da patienten bagefter skulle have den anden pen.",  # finding the error is no success
+    "Det øger faldrisikoen, når man rejser sig hurtigt om natten.",
+    "Bemandingen i modtagelsen er styrket efter hændelsen.",  # an action taken afterwards
+    "Hun var i risiko for rosen og skulle have tilsyn hver dag.",  # "rosen" is a skin infection, not praise
+])
+def test_finding_an_error_or_a_fast_movement_is_not_what_went_well(cues, text):
+    assert cues.polarity(text) <= 0
+
+
+@pytest.mark.parametrize("text", [
+    "Det gik godt, at vi stoppede op og undersøgte det i stedet for at give medicinen.",
+    "Sygeplejersken reagerede hurtigt, og transfusionen blev stoppet efter fem minutter.",
+    "Vi opdagede det inden medicinen blev givet.",
+])
+def test_a_success_the_team_names_counts_as_what_went_well(cues, text):
+    assert cues.polarity(text) > 0
