@@ -30,6 +30,7 @@ from spacy.lang.da.stop_words import STOP_WORDS
 
 from assistant.models import PseudonymEntity
 from assistant.privacy.spoken_address import SpokenAddressRecognizer
+from assistant.privacy.spoken_numbers import spoken_forms
 from assistant.privacy.spoken_text import normalise_spoken
 from assistant.settings import Settings, get_settings
 
@@ -156,6 +157,8 @@ RecogniserVersion = Literal["speech", "baseline"]
 VERSIONS: tuple[RecogniserVersion, ...] = ("speech", "baseline")
 # A lower-case word on the name lists counts as a name without a title before it only if this many people bear it.
 _LOWER_CASE_MIN_COUNT = 100
+# A town that this many people bear as a first name ("Flemming", "Tim") stays a name after "til" or "fra".
+_PLACE_AS_FIRST_NAME_MIN_COUNT = 1000
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,8 @@ class WordLists:
     folded_names: frozenset[str] = frozenset()
     folded_ambiguous: frozenset[str] = frozenset()
     folded_frequent: frozenset[str] = frozenset()
+    # Lower-cased Danish towns and municipalities: after "i", "fra", "til" … a place, not a person.
+    places: frozenset[str] = frozenset()
 
 
 def _lines(name: str) -> list[str]:
@@ -195,6 +200,7 @@ def word_lists(version: RecogniserVersion = "speech") -> WordLists:
     first, surnames = set(_lines("first_names.txt")), set(_lines("surnames.txt"))
     ambiguous = set(_lines("ambiguous_names.txt"))
     frequent: set[str] = set()
+    places: frozenset[str] = frozenset()
     titles = _lines("titles.txt")
     if version == "speech":
         titles += _lines("more_titles.txt")
@@ -206,6 +212,8 @@ def word_lists(version: RecogniserVersion = "speech") -> WordLists:
             n for counts in (counted_first, counted_surnames) for n, c in counts.items() if c >= _LOWER_CASE_MIN_COUNT
         }
         frequent |= set(_lines("first_names.txt")) | set(_lines("surnames.txt"))
+        first_name_places = {n for n, c in counted_first.items() if c >= _PLACE_AS_FIRST_NAME_MIN_COUNT}
+        places = frozenset(p.casefold() for p in set(_lines("danish_places.txt")) - first_name_places)
     folded_ambiguous = frozenset(n.casefold() for n in ambiguous)
     if version == "speech":
         folded_ambiguous |= frozenset(w.casefold() for w in _lines("lower_case_words.txt"))
@@ -220,6 +228,7 @@ def word_lists(version: RecogniserVersion = "speech") -> WordLists:
         folded_names=frozenset(n.casefold() for n in first | surnames),
         folded_ambiguous=folded_ambiguous,
         folded_frequent=frozenset(n.casefold() for n in frequent) - folded_ambiguous,
+        places=places,
     )
 
 
@@ -263,6 +272,7 @@ class _Token:
     text: str
     sentence_start: bool
     after_title: bool
+    glued_to_digit: bool = False  # "M2", "B12": a ward or a vitamin, not a name
 
 
 def _tokens(text: str, titles: frozenset[str]) -> list[_Token]:
@@ -275,7 +285,8 @@ def _tokens(text: str, titles: frozenset[str]) -> list[_Token]:
         else:
             sentence_start = bool(re.search(r"[.!?:;\n]", gap)) and previous.casefold() not in _ABBREVIATIONS
         after_title = previous is not None and previous.casefold() in titles and bool(_AFTER_TITLE_GAP.match(gap))
-        tokens.append(_Token(match.start(), match.end(), match[0], sentence_start, after_title))
+        glued = text[match.start() - 1 : match.start()].isdigit() or text[match.end() : match.end() + 1].isdigit()
+        tokens.append(_Token(match.start(), match.end(), match[0], sentence_start, after_title, glued))
         previous_end, previous = match.end(), match[0]
     return tokens
 
@@ -289,6 +300,8 @@ def _capitalised(word: str) -> bool:
 _FOREIGN_LETTERS = re.compile(r"[wqxzłśżćńęąşğıčřšžýőűđ]")
 _FOREIGN_ENDINGS = ("ski", "ska", "icz", "ović", "ovic", "enko", "yan", "oglu", "oğlu", "poulos", "escu", "shvili")
 _PLACE_WORDS = {"til", "fra", "i", "ved", "mod", "nær", "på", "over", "gennem"}
+# Street words said after a genitive: "h c ørsteds vej", "Jens Baggesens Vej" name a street, not a person.
+_STREET_WORDS = frozenset(w.casefold() for w in spoken_forms().address["separate_suffixes"])
 
 
 class DanishNameRecognizer(LocalRecognizer):
@@ -297,7 +310,7 @@ class DanishNameRecognizer(LocalRecognizer):
     With ``speech`` the words of a transcript without capitals count too: a listed name after a title or role
     ("overlæge hansen"), a common listed name anywhere ("mette"), and a name that is also a word ("bo", "rask",
     "lund") only where the context says so: after a title, next to another name, in "X og <name>", or in
-    "det var X der".
+    "det var X der". A town after "i", "fra", "til" … is a place, and a genitive before a street word names a street.
     """
 
     def __init__(self, lists: WordLists, speech: bool = False):
@@ -334,8 +347,11 @@ class DanishNameRecognizer(LocalRecognizer):
     def _seed(self, token: _Token, previous: _Token | None = None) -> tuple[int, bool] | None:
         """(end, strong) when the token itself marks a name; end drops a genitive "s" ("Mettes" → "Mette")."""
         word = token.text
+        after_place = previous is not None and previous.text.casefold() in _PLACE_WORDS and not token.after_title
+        if self.speech and (len(word) < 2 or token.glued_to_digit):
+            return None  # a single letter is an initial, never a name of its own
         if self.speech and not _capitalised(word):
-            return self._lower_case_seed(token)
+            return self._lower_case_seed(token, after_place)
         if not _capitalised(word) or word.casefold() in self.lists.deny or word.casefold() in self.lists.titles:
             return None
         end = token.end
@@ -343,22 +359,24 @@ class DanishNameRecognizer(LocalRecognizer):
             word, end = word[:-1], end - 1
         if self._listed(word):
             ambiguous = word in self.lists.ambiguous or (self.speech and word.casefold() in STOP_WORDS)
-            if self.speech and ambiguous and not token.after_title and previous is not None and (
-                previous.text.casefold() in _PLACE_WORDS
-            ):
-                return end, False  # "overflyttet til Lund": a place unless another name stands beside it
-            weak = ambiguous and token.sentence_start and not token.after_title
+            place = self.speech and word.casefold() in self.lists.places
+            if self.speech and (ambiguous or place) and after_place:
+                return end, False  # "overflyttet til Lund/Herlev": a place unless another name stands beside it
+            weak = (ambiguous or place) and token.sentence_start and not token.after_title
             return end, not weak
         if self._plain_word(word):
             return None
         if token.after_title:
             return end, True
         folded = word.casefold()
-        if not token.sentence_start and len(word) >= 5 and folded.endswith(("sen", "gaard", "gård")):
+        if not token.sentence_start and len(word) >= 5 and folded.endswith(("sen", "gaard", "gård")) and not (
+            # "til Styrelsen", "Hændelsen": a noun in -else with its article, or a place after "til", "fra" …
+            self.speech and (folded.endswith("elsen") or after_place)
+        ):
             return end, True
         return None
 
-    def _lower_case_seed(self, token: _Token) -> tuple[int, bool] | None:
+    def _lower_case_seed(self, token: _Token, after_place: bool = False) -> tuple[int, bool] | None:
         word = token.text
         if not word.islower() or self._never_a_name(word):
             return None
@@ -368,6 +386,8 @@ class DanishNameRecognizer(LocalRecognizer):
         if self._listed_any_case(folded):
             if token.after_title:
                 return end, True
+            if after_place and folded in self.lists.places:
+                return end, False  # "ude i ringsted"
             if folded in self.lists.folded_frequent or (len(folded) >= 5 and folded.endswith("sen")):
                 return end, True
             return end, False
@@ -399,6 +419,10 @@ class DanishNameRecognizer(LocalRecognizer):
             named = sum(1 for k in range(first, last + 1) if seeds[k] is not None or self._listed(tokens[k].text)
                         or (self.speech and self._listed_any_case(tokens[k].text)))
             capitals = not self.speech or any(_capitalised(tokens[k].text) for k in range(first, last + 1))
+            street = self._street_word_after(text, tokens, last) if self.speech else None
+            if street is not None:
+                i = street + 1  # the street word too: "Vej" is also a surname
+                continue
             if any(s and s[1] for s in seeds[first : last + 1]) or (named > 1 and capitals):
                 end = seeds[last][0] if seeds[last] else tokens[last].end
                 results.append(
@@ -412,6 +436,22 @@ class DanishNameRecognizer(LocalRecognizer):
                 )
             i = last + 1
         return results
+
+    @staticmethod
+    def _street_word_after(text: str, tokens: list[_Token], last: int) -> int | None:
+        """The index of a street word after a genitive that ends the name at ``last`` ("Ørsteds Vej", "jens
+        baggesens vej 4"): the name's words then name a street, not a person. None when there is none."""
+        k = last
+        if (k + 2 < len(tokens) and not tokens[k].text.casefold().endswith("s")
+                and tokens[k + 1].text.casefold() not in STOP_WORDS and _adjacent(text, tokens[k], tokens[k + 1])):
+            k += 1  # "jens | baggesens vej": the genitive was not part of the name found ("mette langs" is no street)
+        if not (k + 1 < len(tokens) and tokens[k].text.casefold().endswith("s")
+                and tokens[k + 1].text.casefold() in _STREET_WORDS and _adjacent(text, tokens[k], tokens[k + 1])):
+            return None
+        street = tokens[k + 1]
+        # A street's own word is capitalised ("Jens Baggesens Vej"); in lower case only a house number tells it
+        # from "mette hansens vej hjem".
+        return k + 1 if _capitalised(street.text) or re.match(r"\s+\d", text[street.end :]) else None
 
     def _by_context(self, tokens: list[_Token], seeds: list) -> list:
         """Weak names made sure by their neighbours: "ahmed og line", "det var frank der kørte"."""
@@ -628,7 +668,8 @@ class _CaseMap:
                 w for w in e.original.split()
                 if len(w) >= 3 and w not in lists.ambiguous and w.casefold() not in lists.deny
                 and (_capitalised(w) or (speech and w.islower()))
-                and not (speech and (w.casefold() in lists.folded_ambiguous or w.casefold() in STOP_WORDS))
+                and not (speech and (w.casefold() in lists.folded_ambiguous or w.casefold() in STOP_WORDS
+                                     or w.casefold() in lists.places))
             )
         # Whole names match in any case ("JENS HANSEN"); single words only as written, so "hans" stays a pronoun
         # (with the speech recognisers a single word that is no ordinary word matches in any case: "hansen").

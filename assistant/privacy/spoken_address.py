@@ -26,8 +26,12 @@ def spoken_address_pattern() -> re.Pattern:
     address = spoken_forms().address
     letters = r"[^\W\d_]"
     compound = rf"{letters}{{2,}}(?:{_alternatives(address['street_suffixes'])})"
-    separate = rf"(?:{letters}+\s+){{1,3}}(?:{_alternatives(address['separate_suffixes'])})"
-    number = r"\s+\d{1,4}(?:\s?[a-h])?(?![\w])"
+    # Initials before the name, spoken or written: "h c ørsteds vej", "H.C. Andersens Boulevard".
+    initials = rf"(?:{letters}\.\s?)*"
+    separate = rf"{initials}(?:{letters}+\s+){{1,3}}(?:{_alternatives(address['separate_suffixes'])})"
+    # Five or six digits after a street name are a house number and a postcode said as one number ("østergade
+    # tolv tusind to hundrede fyrre" is written 12240): no Danish house number has five digits.
+    number = r"\s+(?:\d{1,4}(?:\s?[a-h])?|\d{5,6})(?![\w])"
     floor_word = rf"(?:{_alternatives(address['floor_words'])})"
     ordinal = rf"(?:{_alternatives(address['ordinal_floors'])}|\d{{1,2}}\.?)"
     floor = (rf"(?:,?\s*(?:{ordinal}\s*{floor_word}|{letters}+sal|\d{{1,2}}\.|"
@@ -55,8 +59,8 @@ class SpokenAddressRecognizer(LocalRecognizer):
                 if word[0].casefold() not in self.lead_words:
                     break
                 start = match.start() + word.end() + 1
-            first = re.match(r"\S+", text[start:])
-            if not first or not re.search(r"[^\W\d_]{2,}", first[0]):
+            # A street has a name of two letters or more, perhaps after initials ("h c ørsteds vej").
+            if not re.match(r"(?:[^\W\d_]\.?\s*){0,3}[^\W\d_]{2,}", text[start:]):
                 continue
             results.append(RecognizerResult("ADRESSE", start, match.end(), 0.7, recognition_metadata={
                 RecognizerResult.RECOGNIZER_NAME_KEY: self.name, RecognizerResult.RECOGNIZER_IDENTIFIER_KEY: self.id}))

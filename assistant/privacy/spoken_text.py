@@ -89,7 +89,10 @@ def _email_pattern() -> re.Pattern:
     part = r"[^\W_][\w-]*"
     local = rf"{part}(?:[._]{part}|\s+(?:{dot})\s+{part})*"
     domain = rf"{part}(?:\.{part}|\s+(?:{dot})\s+{part})*(?:\.|\s+(?:{dot})\s+)"
-    strong = rf"(?P<local>{local})\s*(?:{at})\s*(?P<domain>{domain}(?:{tld}|{part}))(?![\w])"
+    # After "snabel a" the domain may be said as two or three words ("plejehjemmet solbakken punktum dk"), when it
+    # ends in a known top-level domain; they are written joined.
+    spaced = rf"{part}(?:\s+{part}){{1,2}}\s+(?:{dot})\s+(?:{tld})"
+    strong = rf"(?P<local>{local})\s*(?:{at})\s*(?P<domain>{domain}(?:{tld}|{part})|{spaced})(?![\w])"
     weak_form = rf"(?P<wlocal>{local})\s+(?:{weak})\s+(?P<wdomain>{domain}(?:{tld}))(?![\w])"
     return re.compile(rf"(?<![\w.@]){strong}|(?<![\w.@]){weak_form}", re.IGNORECASE)
 
