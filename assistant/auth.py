@@ -10,6 +10,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from pydantic import BaseModel
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from assistant.errors import InvalidInput, NotAllowed
 from assistant.store import Database
@@ -79,6 +80,12 @@ SYSTEM = Actor(name="system", role=Role.admin)
 
 def add_user(db: Database, name: str, role: Role, password: str) -> Actor:
     """Create a local account; the password is stored only as an argon2 hash."""
+    with db.session() as session:
+        return add_user_in(session, name, role, password)
+
+
+def add_user_in(session: Session, name: str, role: Role, password: str) -> Actor:
+    """:func:`add_user` inside the caller's unit of work (so an audit record can commit with it)."""
     name = name.strip()
     if not name or len(name) > 120:
         raise InvalidInput("input.invalid", reason="navn / name")
@@ -86,13 +93,12 @@ def add_user(db: Database, name: str, role: Role, password: str) -> Actor:
         raise InvalidInput("auth.password_too_short", limit=MIN_PASSWORD_LENGTH)
     if role == Role.public:
         raise InvalidInput("input.invalid", reason="role")
-    with db.session() as session:
-        if session.scalar(select(User).where(User.name == name)):
-            raise InvalidInput("auth.user_exists", name=name)
-        user = User(name=name, role=role.value, password_hash=_hasher.hash(password))
-        session.add(user)
-        session.flush()
-        return Actor(user_id=user.id, name=user.name, role=role)
+    if session.scalar(select(User).where(User.name == name)):
+        raise InvalidInput("auth.user_exists", name=name)
+    user = User(name=name, role=role.value, password_hash=_hasher.hash(password))
+    session.add(user)
+    session.flush()
+    return Actor(user_id=user.id, name=user.name, role=role)
 
 
 def authenticate(db: Database, name: str, password: str) -> Actor | None:

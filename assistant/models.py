@@ -40,6 +40,7 @@ class SourceKind(StrEnum):
     audio = "audio"
     notes = "notes"
     guide = "guide"
+    demo = "demo"  # synthetic cases from `debrief demo load`; `debrief demo clear` removes exactly these
 
 
 class JobStatus(StrEnum):

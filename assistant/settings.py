@@ -242,7 +242,17 @@ class Settings(BaseSettings):
         "da", description="Default language of the app, command-line and job messages: da or en (users may switch "
         "in the app).",
     )
+    reference_prefix: str = Field(
+        "UTH", pattern=r"^[A-Z]{2,8}$", description="Letters that begin the references people read and say aloud "
+        "(UTH-2026-0142 for a case, UTH-2026-0142/2 for its second point); a case keeps the reference it was given, "
+        "and references typed with any prefix are found.",
+    )
     session_hours: int = Field(12, ge=1, description="A login lasts this long, then the user logs in again.")
+    setup_link_minutes: int = Field(
+        60, ge=1, le=24 * 60,
+        description="While the store has no account, `debrief serve` prints a one-time link to create the first "
+        "administrator; it works once, for this many minutes (a restart prints a new one).",
+    )
     receipt_lookups_per_minute: int = Field(
         10, ge=1, description="Receipt-code lookups one client (address) may make per minute; more are refused."
     )

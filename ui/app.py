@@ -16,12 +16,15 @@ from fastapi.responses import RedirectResponse
 from sqlalchemy.engine import make_url
 
 from assistant.auth import Actor, Permission, Role
+from assistant.i18n import translate
 from assistant.jobs import Runtime
+from assistant.onboarding import has_users
 from assistant.settings import Settings
 from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
 from ui.context import AppContext, t
 from ui.labels import Labels, language_switch
 from ui.public import build_public
+from ui.setup_page import setup_routes
 
 CSS = (Path(__file__).parent / "app.css").read_text(encoding="utf-8")
 PUBLIC_PATH = "/public"
@@ -105,12 +108,39 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
     # The open part first: a mount at "/" would otherwise swallow "/public". It has no upload field, and
     # Gradio's upload route would otherwise store anyone's files (up to max_upload_bytes each): allow none.
     app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": 0}))
-    app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=t("app.login_message", settings.ui_language),
+    login_message = escape(t("app.login_message", settings.ui_language))
+
+    def first_admin_created() -> None:
+        main.auth_message = login_message
+
+    # Before the mount at "/", which would otherwise swallow "/setup".
+    app.include_router(setup_routes(ctx.first_admin, settings.ui_language, first_admin_created))
+    app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=login_message_for(runtime, login_message),
                                **common)
     served = _mounted_gradio(app, main)
     served.tokens = ctx.sessions  # kept in the store; logins end after settings.session_hours
     served.cookie_id = login_cookie_id(settings)
     return app, ctx
+
+
+def login_message_for(runtime: Runtime, login_message: str) -> str:
+    """The login page's text; while the store has no account, it says where the first administrator comes from."""
+    if has_users(runtime.db):
+        return login_message
+    hint = escape(translate("onboarding.login_hint", runtime.settings.ui_language))
+    return f"{login_message}<br><br><strong>{hint}</strong>"
+
+
+def first_admin_link_text(ctx: AppContext, settings: Settings) -> str | None:
+    """What ``debrief serve`` prints once when the store has no account: the one-time link, else None."""
+    host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+    link = ctx.first_admin.issue(f"http://{host}:{settings.port}")
+    if link is None:
+        return None
+    language = settings.ui_language
+    expires = link.expires_at.strftime("%Y-%m-%d %H:%M")
+    return "\n".join([translate("onboarding.console_link", language, expires=expires), f"    {link.url}",
+                      translate("onboarding.console_alternative", language)])
 
 
 def login_cookie_id(settings: Settings) -> str:
@@ -138,7 +168,9 @@ def serve(settings: Settings) -> None:
     runtime = Runtime.create(settings)
     recover_index(runtime.db, runtime.index)  # a crash mid-approval may have left the index one step ahead
     runtime.start_worker()
-    app, _ = create_app(runtime)
+    app, ctx = create_app(runtime)
+    if (first_admin := first_admin_link_text(ctx, settings)) is not None:
+        print(f"\n{first_admin}\n", flush=True)  # shown once, on the console, not through logging
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
     finally:

@@ -110,7 +110,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
             if event.sources:
                 # Shown while the model reads them (seconds on a small machine): what was found, openable at once.
                 history[-1] = {"role": "assistant", "content": sources_markdown(event.sources, language)}
-                sources = [(f"{c.title} [{c.case_id} / {c.learning_point_id}]", c.case_id) for c in event.sources]
+                sources = [(f"{c.title} {c.label}", c.case_id) for c in event.sources]
                 yield history, gr.update(choices=sources, value=None), None, ""
                 continue
             answer += event.text_delta
@@ -120,9 +120,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
                 citations = event.citations
             yield history, gr.update(), None, ""
         # Links only once the answer is complete and it is known which points it cited.
-        history[-1] = {"role": "assistant", "content": answer_markdown(
-            answer, {(c.case_id, c.learning_point_id): c.title for c in citations})}
-        choices = [(f"{c.title} [{c.case_id} / {c.learning_point_id}]", c.case_id) for c in citations]
+        history[-1] = {"role": "assistant", "content": answer_markdown(answer, citations)}
+        choices = [(f"{c.title} {c.label}", c.case_id) for c in citations]
         state = {"question": question_value, "answer": answer,
                  "cited_ids": [c.learning_point_id for c in citations]}
         yield history, gr.update(choices=choices, value=choices[0][1] if choices else None), state, ""

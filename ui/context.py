@@ -32,6 +32,7 @@ from assistant.disk_full import is_disk_full, storage_full
 from assistant.errors import USER_ERRORS, user_message
 from assistant.i18n import LANGUAGES, translate
 from assistant.jobs import Runtime
+from assistant.onboarding import FirstAdminSetup
 
 log = logging.getLogger(__name__)
 LOGIN_FAILURES_ALLOWED = 5
@@ -110,9 +111,11 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     sessions: SessionTokens | None = None
     receipt_limiter: LookupLimiter | None = None
+    first_admin: FirstAdminSetup | None = None  # the one-time setup link, while the store has no account
 
     def __post_init__(self) -> None:
         settings = self.runtime.settings
+        self.first_admin = self.first_admin or FirstAdminSetup(self.runtime.db, settings.setup_link_minutes)
         self.sessions = self.sessions or SessionTokens(self.runtime.db, settings.session_hours * 3600)
         self.receipt_limiter = self.receipt_limiter or LookupLimiter(settings.receipt_lookups_per_minute)
 

@@ -255,7 +255,8 @@ def build_actions(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         today = dt.date.today()
         late = f" ({translate('learning.overdue', language)})"
         data = [[a.id, a.action, a.owner_role or "–", f"{a.due_date or '–'}" + (late if a.overdue(today) else ""),
-                 translate(f"learning.action_{a.status.value}", language), a.learning_point_id] for a in found]
+                 translate(f"learning.action_{a.status.value}", language), a.reference or a.learning_point_id]
+                for a in found]
         return pd.DataFrame(data, columns=[tr(c, language) for c in ACTION_COLUMNS])
 
     @friendly_errors

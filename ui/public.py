@@ -19,7 +19,8 @@ def hits_html(hits, language: str) -> str:
         return f"<p>{escape(t('public.nothing', language))}</p>"
     return "".join(
         f'<div class="db-point"><h4>{escape(h.title)}</h4><p class="db-meta">'
-        f"{escape(category_label(h.category, language))} · {escape(t('sector.' + h.sector, language))}</p>"
+        f"{escape(category_label(h.category, language))} · {escape(t('sector.' + h.sector, language))}"
+        + (f" · {escape(h.reference)}" if h.reference else "") + "</p>"
         f"<p>{escape(h.text)}</p></div>"
         for h in hits
     )

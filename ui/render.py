@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Sequence
 from html import escape
 
 from assistant.cases import CaseView, LearningPointView, format_timestamp, warning_text
+from assistant.chat import Citation
 from assistant.i18n import translate
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
 from assistant.review import ReporterStatus, job_error_message
@@ -104,8 +105,15 @@ def point_html(point: LearningPointView, language: str, segments: dict[int, tupl
         + (f'<p class="db-note">{_e(point.decision_note)}</p>'
            if point.decision_note and point.decision_note != point.reporter_question else "")
         + _question_and_answer_html(point, language)
-        + f'<p class="db-id">{_e(t("case.point_id", language))}: {_e(point.id)}</p></div>'
+        + _point_label_html(point, language) + "</div>"
     )
+
+
+def _point_label_html(point: LearningPointView, language: str) -> str:
+    """The point's reference (``UTH-2026-0142/2``) people can read and quote; the id only if it has none."""
+    if point.reference:
+        return f'<p class="db-id">{_e(t("case.point_reference", language))} {_e(point.reference)}</p>'
+    return f'<p class="db-id">{_e(t("case.point_id", language))}: {_e(point.id)}</p>'
 
 
 def _question_and_answer_html(point: LearningPointView, language: str) -> str:
@@ -155,7 +163,7 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
     body = (
         '<div class="db-case"' + (f' data-case="{_e(case.id)}"' if evidence_links else "")
         + (' data-audio="kept"' if audio else "") + ">"
-        f'<p class="db-meta">{_e(t("case.case_id", language))} {_e(case.id)} · '
+        f'<p class="db-meta">{_e(t("case.case_id", language))} {_e(case.reference or case.id)} · '
         f"{_e(t('sector.' + case.sector, language))} · {_e(case.unit)} · {_e(case.event_date or '')} · "
         f"{_e(case.event_type)}</p>"
     )
@@ -181,7 +189,8 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
 def status_html(status: ReporterStatus, language: str) -> str:
     """What a reporter may see: status, approved points and the released message."""
     body = (
-        f'<div class="db-status"><p><b>{_e(t("case.case_id", language))}</b> {_e(status.case_id)} · '
+        f'<div class="db-status"><p><b>{_e(t("case.case_id", language))}</b> '
+        f'{_e(status.reference or status.case_id)} · '
         f'{_e(t("case_status." + status.status, language))} · {_e(status.created_at.strftime("%Y-%m-%d"))}</p>'
     )
     if status.job and status.job.status != JobStatus.done:
@@ -189,7 +198,8 @@ def status_html(status: ReporterStatus, language: str) -> str:
     if status.questions:
         body += f'<h3>{_e(t("status.questions", language))}</h3>'
         body += "".join(f'<div class="db-point db-question"><h4>{_e(q.title)}</h4>'
-                        f'<p class="db-note">{_e(q.question)}</p><p class="db-id">id: {_e(q.point_id)}</p></div>'
+                        f'<p class="db-note">{_e(q.question)}</p>'
+                        f'<p class="db-id">{_e(q.reference or q.point_id)}</p></div>'
                         for q in status.questions)
     if status.status == CaseStatus.decided:
         counts = t("status.points", language, approved=len(status.approved_points), total=status.points_total)
@@ -199,6 +209,7 @@ def status_html(status: ReporterStatus, language: str) -> str:
         body += f"<p>{_e(counts)}</p>"
     for point in status.approved_points:
         body += (f'<div class="db-point"><h4>{_e(point.title)}</h4><p>{_e(point.what_happened)}</p>'
+                 + (f'<p class="db-id">{_e(point.reference)}</p>' if point.reference else "")
                  + _list(t("case.went_well", language), point.what_went_well)
                  + _list(t("case.actions", language), point.suggested_actions) + "</div>")
     if status.feedback:
@@ -215,8 +226,7 @@ def message_html(text: str, kind: str = "info") -> str:
 # -- chat answers as Markdown ---------------------------------------------------------------------------------
 
 _ASCII_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
-# The label ask.py writes for a cited point; ids are opaque hex, so anything else in brackets is left as text.
-_CITATION_LABEL = re.compile(r"\[([0-9A-Za-z_]{1,64}) / ([0-9A-Za-z_]{1,64})\]")
+# Where a citation link points: the ids, which the click handler opens (the link text is the reference).
 _CITATION_TARGET = re.compile(r"#?cite-([0-9A-Za-z_]{1,64})-([0-9A-Za-z_]{1,64})")
 
 
@@ -237,18 +247,20 @@ def parse_citation_target(target: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
-def answer_markdown(text: str, cited: Mapping[tuple[str, str], str] | None = None) -> str:
-    """A chat answer as escaped Markdown in which only the ``[case / point]`` labels of ``cited`` points
-    ((case id, point id) → title) become links; labels the answer did not cite stay plain text."""
-    cited = cited or {}
+def answer_markdown(text: str, cited: Sequence[Citation] | None = None) -> str:
+    """A chat answer as escaped Markdown in which only the labels of ``cited`` points (``[UTH-2026-0142/2]``, or
+    ``[case / point]`` for a point indexed without a reference) become links to them; labels the answer did not
+    cite stay plain text."""
+    by_label = {c.label: c for c in cited or []}
+    if not by_label:
+        return escape_markdown(text)
+    pattern = re.compile("|".join(re.escape(label) for label in sorted(by_label, key=len, reverse=True)))
     out, last = [], 0
-    for match in _CITATION_LABEL.finditer(text or ""):
-        key = (match.group(1), match.group(2))
-        if key not in cited:
-            continue
+    for match in pattern.finditer(text or ""):
+        point = by_label[match.group(0)]
         out.append(escape_markdown(text[last:match.start()]))
-        out.append(f'[[{key[0]} / {key[1]}]]({citation_target(*key)} "{escape_markdown(cited[key])}")')
+        out.append(f'[{match.group(0)}]({citation_target(point.case_id, point.learning_point_id)} '
+                   f'"{escape_markdown(point.title)}")')
         last = match.end()
     out.append(escape_markdown((text or "")[last:]))
     return "".join(out)
-

@@ -138,6 +138,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         items = review_queue(runtime.db, ctx.actor(request), filters)
         rows = [
             {**item.model_dump(include=set(QUEUE_COLUMNS)),
+             "case_id": item.reference or item.case_id,  # what people read and say; the id stays the value
              "sector": t(f"sector.{item.sector}", language),
              "status": t(f"case_status.{item.status}", language),
              "event_date": str(item.event_date or ""),
@@ -146,7 +147,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         ]
         frame = pd.DataFrame(rows, columns=list(QUEUE_COLUMNS))
         frame.columns = queue_headers(language)
-        choices = [(f"{i.case_id} · {i.unit or '-'} · {i.event_type or '-'}", i.case_id) for i in items]
+        choices = [(f"{i.reference or i.case_id} · {i.unit or '-'} · {i.event_type or '-'}", i.case_id)
+                   for i in items]
         return frame, gr.update(choices=choices, value=choices[0][1] if choices else None)
 
     @friendly_errors
@@ -154,7 +156,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         if not case_value:
             return "", gr.update(choices=[], value=None)
         case = open_case(runtime.db, ctx.actor(request), case_value)
-        choices = [(f"{p.position + 1}. {p.title} ({translate(f'review.status_{p.status}', language)})", p.id)
+        choices = [(f"{p.reference or p.position + 1} · {p.title} "
+                    f"({translate(f'review.status_{p.status}', language)})", p.id)
                    for p in case.learning_points]
         return (case_html(case, language, evidence_links=True),
                 gr.update(choices=choices, value=choices[0][1] if choices else None))
@@ -181,7 +184,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
             return "", "", None, None
         case = open_case(runtime.db, ctx.actor(request), case_value)
         for point in case.learning_points:
-            if point.id == point_value:
+            if point_value in (point.id, point.reference):
                 return point.title, point.what_happened, point.category, point.severity
         return "", "", None, None
 

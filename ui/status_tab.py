@@ -18,7 +18,8 @@ from ui.render import message_html, status_html
 
 def question_choices(statuses: list[ReporterStatus]) -> list[tuple[str, str]]:
     """The open questions as dropdown choices (point title and the start of the question)."""
-    return [(f"{q.title} – {q.question[:60]}", q.point_id) for s in statuses for q in s.questions]
+    return [(f"{q.reference} {q.title} – {q.question[:60]}".strip(), q.point_id)
+            for s in statuses for q in s.questions]
 
 
 def _choices_update(choices):

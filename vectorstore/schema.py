@@ -36,6 +36,9 @@ class IndexedPoint(BaseModel):
 
     learning_point_id: str = Field(min_length=1)
     case_id: str = Field(min_length=1)
+    # What people read, cite and type ("UTH-2026-0142/2", "UTH-2026-0142"); empty for points indexed before them.
+    reference: str = ""
+    case_reference: str = ""
     text: str = Field(min_length=1, description="Title, what happened, factors, what went well, actions.")
     title: str
     sector: str

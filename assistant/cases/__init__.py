@@ -1,4 +1,5 @@
-"""Reading a case: views, who may read it, receipt codes and clips of a kept recording."""
+"""Reading a case: views, who may read it, finding it by id or reference, receipt codes and clips of a kept
+recording."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from assistant.cases.reading import (
     segment_clip,
     warning_text,
 )
+from assistant.cases.lookup import find_case, find_point
 from assistant.cases.receipts import LookupLimiter, new_receipt_code, normalise_receipt, receipt_hash
 
 __all__ = [
@@ -21,6 +23,8 @@ __all__ = [
     "LearningPointView",
     "LookupLimiter",
     "audio_clip",
+    "find_case",
+    "find_point",
     "format_timestamp",
     "load_case",
     "load_case_for",

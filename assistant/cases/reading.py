@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict
 
 from assistant import audit
 from assistant.auth import Actor, Permission
+from assistant.cases.lookup import find_case
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.models import DraftMethod, DraftWarning, IsbarSection, JobProgress, Segment
+from assistant.references import point_reference
 from assistant.settings import Settings
 from assistant.speech import SAMPLE_RATE, decode_window_16k_mono
 from assistant.store import Database
@@ -20,6 +22,8 @@ from assistant.store.tables import AudioFile, Case, utcnow
 
 class LearningPointView(BaseModel):
     id: str
+    reference: str = ""  # "UTH-2026-0142/2", what people read and type
+    number: int | None = None
     position: int
     title: str
     what_happened: str
@@ -44,6 +48,7 @@ class CaseView(BaseModel):
     """A case as people may see it: transcript, ISBAR and learning points, never the pseudonym map."""
 
     id: str
+    reference: str = ""  # "UTH-2026-0142", what people read and type
     source_kind: str
     status: str
     sector: str
@@ -63,6 +68,13 @@ class CaseView(BaseModel):
     audio_kept: bool = False  # the recording was kept with consent and is still there: evidence can be played
 
 
+def point_view(point, case_reference: str | None) -> LearningPointView:
+    """A stored learning point as people may see it, with its reference."""
+    view = LearningPointView.model_validate(point, from_attributes=True)
+    view.reference = point_reference(case_reference, point.number)
+    return view
+
+
 def warning_text(warning: DraftWarning, language: str) -> str:
     """A drafting check's finding in the reader's language."""
     from assistant.i18n import translate
@@ -75,11 +87,12 @@ def load_case(db: Database, case_id: str) -> CaseView:
     from assistant.jobs import job_progress
 
     with db.session() as session:
-        case = session.get(Case, case_id)
+        case = find_case(session, case_id)
         if case is None:
             raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
         view = CaseView(
             id=case.id,
+            reference=case.reference or "",
             source_kind=case.source_kind,
             status=case.status,
             sector=case.sector,
@@ -101,9 +114,7 @@ def load_case(db: Database, case_id: str) -> CaseView:
             view.draft_model = draft.model_id
             view.draft_method = DraftMethod(draft.method)
             view.draft_warnings = [DraftWarning.model_validate(w) for w in draft.warnings or []]
-            view.learning_points = [
-                LearningPointView.model_validate(lp, from_attributes=True) for lp in draft.learning_points
-            ]
+            view.learning_points = [point_view(lp, case.reference) for lp in draft.learning_points]
         job_ids = [j.id for j in sorted(case.jobs, key=lambda j: j.created_at)]
         view.audio_kept = _kept_recording(case) is not None
     view.jobs = [job_progress(db, job_id) for job_id in job_ids]
@@ -120,7 +131,7 @@ def may_read_case(actor: Actor, reporter_id: str | None) -> bool:
 def require_case_reader(db: Database, actor: Actor, case_id: str) -> None:
     """Refuse with ``NotAllowed`` unless ``actor`` may read ``case_id`` (NotFound when there is none)."""
     with db.session() as session:
-        case = session.get(Case, case_id)
+        case = find_case(session, case_id)
         if case is None:
             raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
         if not may_read_case(actor, case.reporter_id):
@@ -188,9 +199,10 @@ def audio_clip(db: Database, settings: Settings, actor: Actor, case_id: str, sta
     if not (math.isfinite(start) and math.isfinite(end)) or start < 0 or end < start:
         raise InvalidInput("case.clip_bad_times", start=start, end=end)
     with db.session() as session:
-        case = session.get(Case, case_id)
+        case = find_case(session, case_id)
         if case is None:
             raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
+        case_id = case.id  # it may have been named by its reference
         row = _kept_recording(case)
         path = settings.audio_dir / row.stored_name if row is not None else None
     if path is None or not path.is_file():
@@ -211,9 +223,10 @@ def segment_clip(db: Database, settings: Settings, actor: Actor, case_id: str, s
     """The recording around transcript segment ``segment_index`` (what a cited piece of evidence points to)."""
     actor.require(Permission.read_any_case)
     with db.session() as session:
-        case = session.get(Case, case_id)
+        case = find_case(session, case_id)
         if case is None:
             raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
+        case_id = case.id
         found = [(s.start, s.end) for s in (case.transcript.segments if case.transcript else [])
                  if s.index == segment_index]
     if not found:

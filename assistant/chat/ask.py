@@ -45,13 +45,22 @@ def _as_cases(hits: list[Hit]) -> list[CaseMatch]:
 
 
 class Citation(BaseModel):
+    """A point an answer rests on: ids for links, the reference (``UTH-2026-0142/2``) for people."""
+
     case_id: str
     learning_point_id: str
     title: str
+    reference: str = ""
+    case_reference: str = ""
 
     @property
     def label(self) -> str:
-        return f"[{self.case_id} / {self.learning_point_id}]"
+        return _label(self)
+
+
+def _label(point: Citation | Hit) -> str:
+    """``[UTH-2026-0142/2]``; a point indexed before references existed keeps its ids until the index is repaired."""
+    return f"[{point.reference}]" if point.reference else f"[{point.case_id} / {point.learning_point_id}]"
 
 
 class AnswerEvent(BaseModel):
@@ -99,11 +108,13 @@ def _render_points(hits: list[Hit], words: int | None = None) -> str:
 
 
 def _citation(hit: Hit) -> Citation:
-    return Citation(case_id=hit.case_id, learning_point_id=hit.learning_point_id, title=hit.title)
+    return Citation(case_id=hit.case_id, learning_point_id=hit.learning_point_id, title=hit.title,
+                    reference=hit.reference, case_reference=hit.case_reference)
 
 
 def _cited(sentence: str, hits: list[Hit]) -> tuple[str, list[int]] | None:
-    """The sentence with its ``[n]`` turned into ``[case / point]``, or None if it cites nothing retrieved."""
+    """The sentence with its ``[n]`` turned into the point's reference (``[UTH-2026-0142/2]``), or None if it cites
+    nothing retrieved."""
     numbers: list[int] = []
     for match in _CITATION.finditer(sentence):
         numbers += [int(x) for x in match.group(1).split(",")]
@@ -115,7 +126,7 @@ def _cited(sentence: str, hits: list[Hit]) -> tuple[str, list[int]] | None:
 
     def label(match: re.Match) -> str:
         ids = [int(x) for x in match.group(1).split(",")]
-        return " ".join(f"[{hits[i - 1].case_id} / {hits[i - 1].learning_point_id}]" for i in ids)
+        return " ".join(_label(hits[i - 1]) for i in ids)
 
     return _CITATION.sub(label, sentence).strip(), valid
 
@@ -180,7 +191,7 @@ def stream_answer(index, chat, settings: Settings, actor: Actor, question: str,
         yield from emit(pending)
     if not emitted:
         # The model wrote nothing we could stand behind: show the sources instead of an uncited claim.
-        listing = "\n".join(f"- {h.title} [{h.case_id} / {h.learning_point_id}]" for h in hits)
+        listing = "\n".join(f"- {h.title} {_label(h)}" for h in hits)
         used = list(range(1, len(hits) + 1))
         yield AnswerEvent(text_delta=translate("ask.no_cited_answer", language) + "\n" + listing)
     yield AnswerEvent(done=True, citations=[_citation(hits[n - 1]) for n in used])

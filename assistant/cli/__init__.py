@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import typer
 
-from assistant.cli import backup, cases, jobs, learning, measure, review, search, setup
+from assistant.cli import backup, cases, demo, jobs, learning, measure, review, search, setup
 
 Command = tuple[str, Callable[..., None]]
 
@@ -42,6 +42,8 @@ GROUPS: list[Group] = [
     Group("users", "Local user accounts.", [("add", setup.users_add)]),
     Group("actions", "Follow-up of suggested actions on approved learning points (PDSA).",
           [("list", learning.actions_list), ("add", learning.actions_add), ("update", learning.actions_update)]),
+    Group("demo", "Synthetic [DEMO] cases that show every tab working; removed again exactly.",
+          [("load", demo.demo_load), ("clear", demo.demo_clear)]),
 ]
 
 

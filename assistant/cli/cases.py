@@ -39,7 +39,7 @@ def ingest(
             submission = submit_notes(db, settings, path.read_text(encoding="utf-8", errors="replace"), context)
         else:
             submission = submit_recording(db, settings, path, context)
-    console.print(f"{translate_cli('cli.case_id')}: [bold]{submission.case_id}[/bold]")
+    console.print(f"{translate_cli('cli.case_id')}: [bold]{submission.reference or submission.case_id}[/bold]")
     if submission.duplicate:
         console.print(translate_cli("cli.duplicate"))
         return
@@ -50,13 +50,13 @@ def ingest(
     print_outcome(db, run_with_bars(db, settings, submission.job_id))
 
 
-def show(case_id: str) -> None:
+def show(case_id: Annotated[str, typer.Argument(help="The case's reference (UTH-2026-0142) or id.")]) -> None:
     """Print a case: timestamped pseudonymised transcript, ISBAR with its sources, draft learning points."""
     from assistant.cases import format_timestamp, load_case
 
     with user_errors():
         view = load_case(database(get_settings()), case_id)
-    console.rule(f"{translate_cli('cli.case_id')} {view.id} · {view.sector} · {view.unit} · "
+    console.rule(f"{translate_cli('cli.case_id')} {view.reference or view.id} · {view.sector} · {view.unit} · "
                  f"{view.event_date or ''} · {view.status}")
     console.print(f"[bold]{translate_cli('cli.transcript')}[/bold] ({view.transcript_model or '-'})")
     timed = any(s.end > 0 for s in view.segments)
@@ -86,7 +86,7 @@ def _print_learning_point(lp, stamps: dict[int, str]) -> None:
     """One draft or decided learning point of ``debrief show``, its evidence quoted at the transcript's stamps."""
     from assistant.cases import warning_text
 
-    console.print(f"  {lp.position + 1}. {lp.title}  ({translate_cli('cli.category')}: {lp.category}, "
+    console.print(f"  {lp.reference or lp.position + 1}  {lp.title}  ({translate_cli('cli.category')}: {lp.category}, "
                   f"{translate_cli('cli.severity')}: {lp.severity}{', Safety-II' if lp.safety_ii else ''}; "
                   f"{lp.status})", **PLAIN)
     console.print(f"     {lp.what_happened}", **PLAIN)
@@ -104,7 +104,8 @@ def _print_learning_point(lp, stamps: dict[int, str]) -> None:
         console.print(f"     ⚠ {warning_text(warning, get_settings().ui_language)}", **PLAIN)
 
 
-def erase(case_id: str, reason: str = "gdpr") -> None:
+def erase(case_id: Annotated[str, typer.Argument(help="The case's reference (UTH-2026-0142) or id.")],
+          reason: str = "gdpr") -> None:
     """Erase a case everywhere (store, index, audio); the audit log keeps only that it happened."""
     from assistant.auth import SYSTEM
     from assistant.review import erase_case

@@ -57,7 +57,7 @@ def print_outcome(db, result: JobProgress) -> None:
     console.print(translate_cli("cli.drafted", count=len(view.learning_points)))
     for lp in view.learning_points:
         console.print(f"  • [{lp.category}] {lp.title}")
-    console.print(f"debrief show {view.id}")
+    console.print(f"debrief show {view.reference or view.id}")
 
 
 def jobs_list(status: Annotated[str | None, typer.Option(help="queued, running, done, failed")] = None) -> None:
@@ -72,7 +72,7 @@ def jobs_list(status: Annotated[str | None, typer.Option(help="queued, running, 
         if status:
             query = query.where(Job.status == status)
         for job in session.scalars(query):
-            console.print(f"{job.id}  {job.case_id}  {job.status:<8} {job.stage:<16} {job.progress:>4.0%}  "
+            console.print(f"{job.id}  {job.case.reference or job.case_id}  {job.status:<8} {job.stage:<16} {job.progress:>4.0%}  "
                           f"{job.error or ''}", **PLAIN)
 
 

@@ -194,7 +194,7 @@ def _print_actions(found) -> None:
     for a in found:
         late = " !" if a.overdue(today) else ""
         console.print(f"{a.id}  {a.status.value:<11} {a.due_date or '-'}{late}  {a.owner_role or '-'}  "
-                      f"{a.action}  [{a.learning_point_id}]", **PLAIN)
+                      f"{a.action}  [{a.reference or a.learning_point_id}]", **PLAIN)
 
 
 def actions_add(

@@ -30,12 +30,15 @@ def review_list(
     if status:
         filters.statuses = list(status)
     for item in review_queue(database(get_settings()), SYSTEM, filters):
-        console.print(f"{item.case_id}  {item.status:<16} {item.sector:<16} {item.unit or '-':<24} "
+        console.print(f"{item.reference or item.case_id}  {item.status:<16} {item.sector:<16} {item.unit or '-':<24} "
                       f"{item.pending_points} open  {', '.join(item.categories)}", **PLAIN)
 
 
-def review_approve(point_id: str, public: Annotated[bool, typer.Option(help="Visible to anonymous readers.")] = False
-                   ) -> None:
+PointArg = Annotated[str, typer.Argument(help="The point's reference (UTH-2026-0142/2) or id.")]
+
+
+def review_approve(point_id: PointArg,
+                   public: Annotated[bool, typer.Option(help="Visible to anonymous readers.")] = False) -> None:
     """Approve a learning point (it becomes searchable at once)."""
     from assistant.auth import SYSTEM
     from assistant.review import approve
@@ -45,7 +48,7 @@ def review_approve(point_id: str, public: Annotated[bool, typer.Option(help="Vis
         approve(runtime.db, runtime.index, SYSTEM, point_id, visibility="public" if public else "staff")
 
 
-def review_reject(point_id: str, reason: str, note: str = "") -> None:
+def review_reject(point_id: PointArg, reason: str, note: str = "") -> None:
     """Reject a learning point with a reason (not_a_learning_point, duplicate, insufficient_evidence, …)."""
     from assistant.auth import SYSTEM
     from assistant.review import reject

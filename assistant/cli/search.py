@@ -49,7 +49,8 @@ def similar(query: str, sector: SectorOpt = None, category: CategoryOpt = None, 
         if not result.hits:
             return
     for hit in result.hits:
-        console.print(f"{hit.rank}. {hit.score:.3f}  [{hit.case_id} / {hit.learning_point_id}]  {hit.unit or '-'}  "
+        label = hit.reference or f"{hit.case_id} / {hit.learning_point_id}"  # ids only for a not yet repaired index
+        console.print(f"{hit.rank}. {hit.score:.3f}  [{label}]  {hit.unit or '-'}  "
                       f"{hit.event_date or '-'}  {hit.category}  {hit.title}", **PLAIN)
 
 

@@ -8,6 +8,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from assistant.references import point_reference
 from assistant.store import Database
 from assistant.store.tables import Case, Draft, LearningPoint
 from vectorstore.schema import IndexedPoint
@@ -40,6 +41,8 @@ def indexed_point(point: LearningPoint, case: Case) -> IndexedPoint:
     return IndexedPoint(
         learning_point_id=point.id,
         case_id=case.id,
+        reference=point_reference(case.reference, point.number),
+        case_reference=case.reference or "",
         text=point_text(point),
         title=point.title,
         sector=case.sector,

@@ -45,6 +45,7 @@ class Submission(BaseModel):
 
     case_id: str
     job_id: str
+    reference: str = ""  # "UTH-2026-0142": what the team can read, say and quote
     receipt_code: str | None = None
     duplicate: bool = False
 
@@ -80,7 +81,7 @@ def _existing(db: Database, content_hash: str, submitter: _Submitter) -> Submiss
         if not submitter.may_read(case.reporter_id):
             raise InvalidInput("case.already_received")
         job = max(case.jobs, key=lambda j: j.created_at)
-        return Submission(case_id=case.id, job_id=job.id, duplicate=True)
+        return Submission(case_id=case.id, job_id=job.id, reference=case.reference or "", duplicate=True)
 
 
 def _new_case(
@@ -150,7 +151,7 @@ def submit_recording(
             job = Job(case_id=case.id, stage=Stage.decoding.value)
             session.add(job)
             session.flush()
-            return Submission(case_id=case.id, job_id=job.id, receipt_code=receipt)
+            return Submission(case_id=case.id, job_id=job.id, reference=case.reference, receipt_code=receipt)
     except BaseException as error:
         partial.unlink(missing_ok=True)
         target.unlink(missing_ok=True)
@@ -188,11 +189,16 @@ def submit_notes(
     *,
     reporter_id: str | None = None,
     actor: Actor | None = None,
+    demo: bool = False,
 ) -> Submission:
-    """Queue typed notes (free text); duplicates as for :func:`submit_recording`."""
+    """Queue typed notes (free text); duplicates as for :func:`submit_recording`.
+
+    ``demo`` marks synthetic notes (``debrief demo load``) as source ``demo``, the mark ``demo clear`` goes by.
+    """
     submitter = _Submitter.of(actor, reporter_id)
     cleaned = clean_notes(text)
-    return _submit_segments(db, notes_to_segments(cleaned), context, SourceKind.notes, submitter)
+    kind = SourceKind.demo if demo else SourceKind.notes
+    return _submit_segments(db, notes_to_segments(cleaned), context, kind, submitter)
 
 
 def submit_guide_notes(
@@ -239,7 +245,7 @@ def _submit_segments(
             )
             session.add(job)
             session.flush()
-            return Submission(case_id=case.id, job_id=job.id, receipt_code=receipt)
+            return Submission(case_id=case.id, job_id=job.id, reference=case.reference, receipt_code=receipt)
     except IntegrityError:
         if found := _existing(db, digest, submitter):
             return found  # the same notes handed in twice at once (a double click): the other one won
@@ -372,4 +378,4 @@ def revise_transcript(
         session.add(job)
         case.status = CaseStatus.processing.value
         session.flush()
-        return Submission(case_id=case_id, job_id=job.id)
+        return Submission(case_id=case_id, job_id=job.id, reference=case.reference or "")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +23,8 @@ class Components:
     transcriber_: Transcriber | None = None
     pseudonymiser_: Pseudonymiser | None = None
     chat_: ChatModel | None = None
+    # None drafts with assistant.drafting.draft_case; the demo cases hand in drafts written as data instead.
+    drafter: Callable[..., Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 

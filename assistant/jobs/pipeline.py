@@ -129,7 +129,8 @@ def draft_step(db: Database, components: Components, job_id: str, progress: Stag
         )
         case_id = case.id
     progress(Stage.drafting, 0.0)
-    draft = draft_case(
+    drafter = components.drafter or draft_case
+    draft = drafter(
         segments, context, components.chat, components.settings, isbar=isbar,
         progress=lambda f: progress(Stage.drafting, f),
     )

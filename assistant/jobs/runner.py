@@ -24,7 +24,7 @@ from assistant.errors import USER_ERRORS, InvalidInput, NotFound, user_message
 from assistant.i18n import translate
 from assistant.jobs.components import Components
 from assistant.jobs.pipeline import PIPELINE, purge_expired_audio, steps_from
-from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
+from assistant.models import CaseStatus, JobProgress, JobStatus, SourceKind, Stage
 from assistant.store import Database
 from assistant.store.tables import AudioFile, Case, Job, utcnow
 
@@ -63,15 +63,20 @@ def claim_job(db: Database, job_id: str, owner: str, lease_seconds: int = LEASE_
 
 
 def claim_next_job(db: Database, owner: str, lease_seconds: int = LEASE_SECONDS) -> str | None:
-    """The oldest claimable job, claimed for ``owner``; None when there is nothing to do."""
+    """The oldest claimable job, claimed for ``owner``; None when there is nothing to do.
+
+    Demo cases are left alone: ``debrief demo load`` runs their jobs itself, with drafts no worker has.
+    """
     now = utcnow()
     with db.session() as session:
         candidates = session.scalars(
             select(Job.id)
+            .join(Case, Case.id == Job.case_id)
             .where(
                 (Job.status == JobStatus.queued.value)
                 | ((Job.status == JobStatus.running.value) & (Job.lease_expires_at < now))
             )
+            .where(Case.source_kind != SourceKind.demo.value)
             .order_by(Job.created_at)
             .limit(10)
         ).all()

@@ -16,6 +16,8 @@ from sqlalchemy import select
 from assistant import audit
 from assistant.auth import Actor, Permission
 from assistant.errors import InvalidInput, NotFound
+from assistant.cases import find_point
+from assistant.references import point_reference
 from assistant.store import Database
 from assistant.store.tables import ActionFollowUp, LearningPoint, utcnow
 
@@ -46,6 +48,7 @@ class TrackedAction(BaseModel):
     id: str
     learning_point_id: str
     case_id: str
+    reference: str = ""  # the point's, "UTH-2026-0142/2"
     point_title: str
     action: str
     measure: str = ""
@@ -64,7 +67,8 @@ class TrackedAction(BaseModel):
 
 def _view(row: ActionFollowUp, point: LearningPoint) -> TrackedAction:
     return TrackedAction(
-        id=row.id, learning_point_id=row.learning_point_id, case_id=row.case_id, point_title=point.title,
+        id=row.id, learning_point_id=row.learning_point_id, case_id=row.case_id,
+        reference=point_reference(point.draft.case.reference, point.number), point_title=point.title,
         action=row.action, measure=row.measure, owner_role=row.owner_role, due_date=row.due_date,
         status=ActionStatus(row.status), note=row.note, updated_at=row.updated_at, done_at=row.done_at,
         visibility=point.visibility,
@@ -91,7 +95,7 @@ def track_action(db: Database, actor: Actor, point_id: str, *, action_index: int
     actor.require(Permission.decide)
     plan = plan or ActionPlan()
     with db.session() as session:
-        point = session.get(LearningPoint, point_id)
+        point = find_point(session, point_id)  # by id or by reference ("UTH-2026-0142/2")
         if point is None:
             raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
         if point.status != "approved":

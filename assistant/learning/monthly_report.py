@@ -77,6 +77,7 @@ class ReportPoint(BaseModel):
     """An approved learning point as the report quotes it (pseudonymised text, no case details beyond sector)."""
 
     id: str
+    reference: str = ""  # "UTH-2026-0142/2", what readers can look up and quote
     title: str
     what_happened: str
     what_went_well: list[str] = []
@@ -136,7 +137,8 @@ class MonthlyReport(BaseModel):
 
 
 def _report_point(point: PatternPoint) -> ReportPoint:
-    return ReportPoint(id=point.learning_point_id, title=point.title, what_happened=point.what_happened,
+    return ReportPoint(id=point.learning_point_id, reference=point.reference, title=point.title,
+                       what_happened=point.what_happened,
                        what_went_well=point.what_went_well, sector=point.sector, unit=point.unit,
                        category=point.category, month=point.month)
 
@@ -247,8 +249,9 @@ def _scan_text(engine: Any, text: str, found: dict[str, int]) -> str:
     return text
 
 
-# Record ids are random hex, never derived from people or content: scanning them can only mangle them.
-_OPAQUE_FIELDS = frozenset({"id", "learning_point_id", "case_id", "overdue_ids"})
+# Record ids are random hex and references a year and a count, never derived from people or content: scanning
+# them can only mangle them.
+_OPAQUE_FIELDS = frozenset({"id", "learning_point_id", "case_id", "overdue_ids", "reference"})
 
 
 def _walk(value: Any, scan, key: str | None = None) -> Any:

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from assistant.auth import Actor, Permission
 from assistant.indexing import point_text
 from assistant.llm import ChatMessage, ChatModel
+from assistant.references import point_reference
 from assistant.store import Database
 from assistant.store.tables import Case, LearningPoint
 
@@ -60,6 +61,7 @@ class PatternPoint(BaseModel):
 
     learning_point_id: str
     case_id: str
+    reference: str = ""  # "UTH-2026-0142/2"
     title: str
     text: str
     what_happened: str
@@ -95,7 +97,8 @@ def approved_points(db: Database, *, since: dt.date | None = None, until: dt.dat
             if decided_until and point.decided_at and point.decided_at > decided_until:
                 continue
             points.append(PatternPoint(
-                learning_point_id=point.id, case_id=case.id, title=point.title, text=point_text(point),
+                learning_point_id=point.id, case_id=case.id,
+                reference=point_reference(case.reference, point.number), title=point.title, text=point_text(point),
                 what_happened=point.what_happened, what_went_well=list(point.what_went_well or []),
                 sector=case.sector, unit=case.unit, category=point.category, safety_ii=point.safety_ii,
                 visibility=point.visibility, day=day, decided_at=point.decided_at,

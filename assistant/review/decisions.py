@@ -24,7 +24,7 @@ from sqlalchemy import event, func, select
 
 from assistant import audit
 from assistant.auth import Actor, Permission
-from assistant.cases import CaseView, LearningPointView, load_case
+from assistant.cases import CaseView, LearningPointView, find_point, load_case
 from assistant.errors import InvalidInput, NotFound
 from assistant.indexing import LearningIndexLike, indexed_point
 from assistant.models import CaseStatus, Sector, Severity, SuggestedAction
@@ -86,6 +86,7 @@ class QueueFilters(BaseModel):
 
 class QueueItem(BaseModel):
     case_id: str
+    reference: str = ""  # "UTH-2026-0142"
     status: str
     sector: str
     unit: str
@@ -99,7 +100,7 @@ class QueueItem(BaseModel):
 def _snapshot(point: LearningPoint) -> dict[str, Any]:
     """What the audit log keeps as "before"/"after": everything a reviewer can change."""
     view = LearningPointView.model_validate(point, from_attributes=True)
-    return view.model_dump(mode="json", exclude={"id", "position", "evidence"})
+    return view.model_dump(mode="json", exclude={"id", "reference", "number", "position", "evidence"})
 
 
 def review_queue(db: Database, actor: Actor, filters: QueueFilters | None = None) -> list[QueueItem]:
@@ -124,7 +125,8 @@ def review_queue(db: Database, actor: Actor, filters: QueueFilters | None = None
                 continue
             items.append(
                 QueueItem(
-                    case_id=case.id, status=case.status, sector=case.sector, unit=case.unit,
+                    case_id=case.id, reference=case.reference or "", status=case.status, sector=case.sector,
+                    unit=case.unit,
                     event_date=case.event_date, event_type=case.event_type, created_at=case.created_at,
                     pending_points=sum(p.status in (PointStatus.draft, PointStatus.returned) for p in points),
                     categories=categories,
@@ -141,7 +143,7 @@ def open_case(db: Database, actor: Actor, case_id: str) -> CaseView:
 
 def _point(session, point_id: str) -> LearningPoint:
     """A point that may be decided now: from its case's newest draft, with no new draft being made."""
-    point = session.get(LearningPoint, point_id)
+    point = find_point(session, point_id)  # by id, or by the reference a person typed ("UTH-2026-0142/2")
     if point is None:
         raise NotFound("record.not_found", what="record.what.point", point_id=point_id)
     case = session.get(Case, point.case_id)

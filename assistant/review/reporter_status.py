@@ -8,9 +8,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from assistant.auth import Actor, Role
-from assistant.cases import LookupLimiter, receipt_hash, require_case_reader
+from assistant.cases import LookupLimiter, find_case, receipt_hash, require_case_reader
 from assistant.errors import InvalidInput, NotFound
 from assistant.models import CaseStatus, JobProgress
+from assistant.references import point_reference
 from assistant.store import Database
 from assistant.store.tables import Case, LearningPoint, PseudonymEntry
 
@@ -21,6 +22,7 @@ RECEIPT_HOLDER = Actor(name="receipt-holder", role=Role.reporter)
 
 class ApprovedPoint(BaseModel):
     id: str
+    reference: str = ""
     title: str
     what_happened: str
     what_went_well: list[str]
@@ -32,6 +34,7 @@ class QuestionFromAgent(BaseModel):
     """A learning point the agent sent back to the team, with the question the team is asked to answer."""
 
     point_id: str
+    reference: str = ""
     title: str
     question: str
     asked_at: dt.datetime | None = None
@@ -42,6 +45,7 @@ class ReporterStatus(BaseModel):
     released message — nothing else (a failed job shows only its translated error key, never its raw text)."""
 
     case_id: str
+    reference: str = ""  # "UTH-2026-0142": what the reporter can quote when they call
     status: str
     created_at: dt.datetime
     job: JobProgress | None = None
@@ -64,18 +68,21 @@ def _status(db: Database, case: Case) -> ReporterStatus:
     decided = case.status == CaseStatus.decided.value
     return ReporterStatus(
         case_id=case.id,
+        reference=case.reference or "",
         status=case.status,
         created_at=case.created_at,
         job=job,
         questions=[
-            QuestionFromAgent(point_id=p.id, title=p.title, question=p.reporter_question or p.decision_note or "",
+            QuestionFromAgent(point_id=p.id, reference=point_reference(case.reference, p.number), title=p.title,
+                              question=p.reporter_question or p.decision_note or "",
                               asked_at=p.decided_at)
             for p in points if p.status == "returned"
         ],
         points_total=len(points),
         approved_points=[
             ApprovedPoint(
-                id=p.id, title=p.title, what_happened=p.what_happened, what_went_well=p.what_went_well,
+                id=p.id, reference=point_reference(case.reference, p.number), title=p.title,
+                what_happened=p.what_happened, what_went_well=p.what_went_well,
                 suggested_actions=[a.get("action", "") for a in p.suggested_actions], category=p.category,
             )
             for p in points if decided and p.status == "approved"
@@ -122,7 +129,7 @@ def status_for_reporter(db: Database, actor: Actor, case_id: str) -> ReporterSta
     """A logged-in reporter's own case (or any case for those who may read all)."""
     require_case_reader(db, actor, case_id)
     with db.session() as session:
-        return _status(db, session.get(Case, case_id))
+        return _status(db, find_case(session, case_id))
 
 
 def my_cases(db: Database, actor: Actor) -> list[ReporterStatus]:

@@ -12,22 +12,29 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.settings import Settings
+from assistant.store.numbering import DEFAULT_PREFIX, PREFIX_KEY, assign_references
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def _alembic_config(url: str) -> Config:
+def _alembic_config(url: str, reference_prefix: str = DEFAULT_PREFIX) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    config.attributes[PREFIX_KEY] = reference_prefix  # the references migration 0006 gives existing cases
     return config
+
+
+# Every session, however it was made, numbers the cases and points it inserts.
+event.listen(Session, "before_flush", assign_references)
 
 
 class Database:
     """A connection pool plus a session factory; ``session()`` commits on success, rolls back on error."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, reference_prefix: str = DEFAULT_PREFIX) -> None:
         self.url = url
+        self.reference_prefix = reference_prefix
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict = {}
         if self.is_sqlite:
@@ -36,7 +43,7 @@ class Database:
         self.engine: Engine = create_engine(url, future=True, pool_pre_ping=True, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, info={PREFIX_KEY: reference_prefix})
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -54,7 +61,7 @@ class Database:
     def upgrade(self) -> None:
         """Bring the schema to the newest migration (idempotent)."""
         with self.engine.begin() as connection:
-            config = _alembic_config(self.url)
+            config = _alembic_config(self.url, self.reference_prefix)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
 
@@ -80,7 +87,7 @@ def open_database(settings: Settings, *, upgrade: bool = True) -> Database:
         return _open[url]
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    database = Database(url)
+    database = Database(url, settings.reference_prefix)
     if upgrade:
         database.upgrade()
     _open[url] = database

@@ -59,10 +59,22 @@ class LoginSession(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class ReferenceCounter(Base):
+    """The last case number given out in a year (``assistant.store.numbering`` bumps it atomically at intake)."""
+
+    __tablename__ = "reference_counters"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last_number: Mapped[int] = mapped_column(Integer)
+
+
 class Case(Base):
     __tablename__ = "cases"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    # What people read and say: "UTH-2026-0142" (assistant.references). Set before every insert; nullable only
+    # because SQLite cannot add a NOT NULL column without rebuilding the table, which would cascade deletes.
+    reference: Mapped[str | None] = mapped_column(String(40), nullable=True)
     source_kind: Mapped[str] = mapped_column(String(16))
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -86,7 +98,10 @@ class Case(Base):
     pseudonyms: Mapped[list[PseudonymEntry]] = relationship(cascade="all, delete-orphan")
     feedback: Mapped[Feedback | None] = relationship(cascade="all, delete-orphan")
 
-    __table_args__ = (Index("ix_cases_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_cases_status_created", "status", "created_at"),
+        Index("ux_cases_reference", "reference", unique=True),
+    )
 
 
 class AudioFile(Base):
@@ -189,6 +204,9 @@ class LearningPoint(Base):
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     draft_id: Mapped[str] = mapped_column(ForeignKey("drafts.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # The point's number within its case ("UTH-2026-0142/2"); a redraft's points continue the count. Set before
+    # every insert (assistant.store.numbering), nullable for the same reason as Case.reference.
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
     title: Mapped[str] = mapped_column(String(200))
     what_happened: Mapped[str] = mapped_column(Text)
     contributing_factors: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -214,7 +232,10 @@ class LearningPoint(Base):
 
     draft: Mapped[Draft] = relationship(back_populates="learning_points")
 
-    __table_args__ = (Index("ix_learning_points_status", "status"),)
+    __table_args__ = (
+        Index("ix_learning_points_status", "status"),
+        Index("ux_learning_points_case_number", "case_id", "number", unique=True),
+    )
 
 
 class Job(Base):

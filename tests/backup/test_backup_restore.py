@@ -259,3 +259,23 @@ def test_an_archive_from_a_newer_debrief_is_refused_before_anything_is_written(s
         restore(Settings(data_dir=target), newer)
     assert refused.value.key == key and "Update Debrief" in refused.value.message("en")
     assert not any(target.iterdir())
+
+
+def test_references_are_the_same_after_a_restore_and_the_count_goes_on(small_archive, db, tmp_path):
+    from assistant.store.tables import Case
+
+    def references(database) -> tuple[dict[str, str], dict[str, int]]:
+        with database.session() as session:
+            return (dict(session.execute(select(Case.id, Case.reference)).all()),
+                    dict(session.execute(select(LearningPoint.id, LearningPoint.number)).all()))
+
+    before = references(db)
+    target = Settings(data_dir=tmp_path / "restored", cpu_threads=2)
+    restore(target, tmp_path / "small.tar")
+    restored_db = open_database(target)
+    assert references(restored_db) == before
+    reference = next(iter(before[0].values()))
+    indexed = LearningIndex(target).metadata_by_id()
+    assert [m["reference"] for m in indexed.values()] == [f"{reference}/1"]  # the rebuilt index cites it too
+    later = submit_notes(restored_db, target, NOTES[1], CaseContext(sector=Sector.hospital))
+    assert later.reference == reference[:-4] + "0002"

@@ -151,3 +151,24 @@ def test_a_cited_sentence_is_shown_before_the_model_writes_the_next(index, setti
     assert any(seen.startswith(first) and "Adskilte" not in seen for seen in chat.seen)  # shown mid-stream
     assert "".join(shown) == (first + " Adskilte hylder hjælper. [case-lp-ins / lp-ins] "
                               "Slut på svaret [case-lp-ins / lp-ins].")
+
+
+def test_an_answer_cites_the_point_by_the_reference_people_can_say(settings, db):
+    from assistant.review import approve
+    from assistant.store.tables import Case, LearningPoint
+    from tests.support.learning_cases import AGENT, store_point
+
+    index = LearningIndex(settings)
+    point_id = store_point(db, {"title": "Insulin forvekslet ved vagtskifte", "category": "medicin",
+                                "sector": "hospital", "what_happened": "Hurtigtvirkende og langtidsvirkende insulin "
+                                "blev forvekslet ved vagtskiftet; dobbeltkontrol forhindrer gentagelse."})
+    approve(db, index, AGENT, point_id)
+    with db.session() as session:
+        reference = session.get(Case, session.get(LearningPoint, point_id).case_id).reference + "/1"
+
+    answer = answer_question(index, ScriptedChat("Dobbeltkontrol ved vagtskifte forhindrer forveksling [1]."),
+                             settings, STAFF, "insulin forvekslet ved vagtskifte")
+    assert answer.text_delta == f"Dobbeltkontrol ved vagtskifte forhindrer forveksling [{reference}]."
+    assert [(c.reference, c.learning_point_id, c.label) for c in answer.citations] == [
+        (reference, point_id, f"[{reference}]")]  # the id stays for links and ratings
+    assert point_id not in answer.text_delta

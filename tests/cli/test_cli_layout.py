@@ -14,10 +14,11 @@ from typer.testing import CliRunner
 ROOT = Path(__file__).resolve().parents[2]
 CLI_MODULES = sorted((ROOT / "assistant" / "cli").glob("*.py")) + [ROOT / "ui" / "cli.py"]
 COMMANDS = {"ingest", "show", "jobs", "db", "models", "similar", "ask", "index", "review", "erase", "worker", "serve",
-            "users", "bench", "eval", "patterns", "trends", "report", "actions", "backup", "restore"}
+            "users", "bench", "eval", "patterns", "trends", "report", "actions", "backup", "restore",
+            "demo"}
 SUBCOMMANDS = [("jobs", "list"), ("jobs", "retry"), ("db", "upgrade"), ("models", "prepare"), ("index", "rebuild"),
                ("index", "check"), ("review", "list"), ("review", "approve"), ("review", "reject"), ("users", "add"),
-               ("actions", "list"), ("actions", "add"), ("actions", "update")]
+               ("actions", "list"), ("actions", "add"), ("actions", "update"), ("demo", "load"), ("demo", "clear")]
 
 
 def _tree(path: Path) -> ast.Module:

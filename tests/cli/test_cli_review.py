@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from assistant.review import approve
 from assistant.settings import get_settings
 from assistant.store import open_database
-from assistant.store.tables import LearningPoint
+from assistant.store.tables import Case, LearningPoint
 from tests.support.learning_cases import AGENT, store_point
 from vectorstore.index import LearningIndex
 
@@ -27,13 +27,13 @@ ROWS = {
 
 @pytest.fixture
 def queue(settings):
-    """Three cases: two waiting (hospital and municipality), one decided; returns name → case id."""
+    """Three cases: two waiting (hospital and municipality), one decided; returns name → case reference."""
     db = open_database(settings)
     ids = {}
     for name, row in ROWS.items():
         point_id = store_point(db, row)
         with db.session() as session:
-            ids[name] = session.get(LearningPoint, point_id).case_id
+            ids[name] = session.get(Case, session.get(LearningPoint, point_id).case_id).reference
         if name == "sonde":
             approve(db, LearningIndex(settings), AGENT, point_id)
     return ids
@@ -48,7 +48,7 @@ def review_list(settings, monkeypatch):
     def listed(*options: str) -> set[str]:
         done = CliRunner().invoke(app, ["review", "list", *options], catch_exceptions=False)
         assert done.exit_code == 0, done.output
-        return set(re.findall(r"^([0-9a-f]{32})\s", done.stdout, re.M))  # a row starts with its case id
+        return set(re.findall(r"^(UTH-\d{4}-\d{4})\s", done.stdout, re.M))  # a row starts with its reference
 
     yield listed
     get_settings.cache_clear()
@@ -86,3 +86,47 @@ def test_review_list_refuses_an_unknown_status(queue, settings, monkeypatch):
     done = CliRunner().invoke(app, ["review", "list", "--status", "halvfærdig"])
     get_settings.cache_clear()
     assert done.exit_code == 2 and "halvfærdig" in done.output
+
+
+@pytest.fixture
+def cli(settings, monkeypatch):
+    """``debrief …`` on the test's data folder; returns the finished run."""
+    monkeypatch.setenv("DEBRIEF_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    from assistant.cli import app
+
+    yield lambda *args: CliRunner().invoke(app, list(args), catch_exceptions=False)
+    get_settings.cache_clear()
+
+
+def test_review_list_shows_references_not_ids(queue, cli):
+    done = cli("review", "list", "--status", "decided", "--status", "awaiting_review")
+    assert sorted(re.findall(r"^UTH-\d{4}-\d{4}", done.stdout, re.M)) == sorted(queue.values())
+    assert not re.search(r"[0-9a-f]{32}", done.stdout)
+
+
+def test_show_finds_a_case_by_its_reference_as_by_its_id(settings, cli):
+    db = open_database(settings)
+    point_id = store_point(db, ROWS["insulin"])
+    with db.session() as session:
+        case = session.get(Case, session.get(LearningPoint, point_id).case_id)
+        case_id, reference = case.id, case.reference
+    by_id, by_reference, typed = cli("show", case_id), cli("show", reference), cli("show", reference.lower())
+    assert by_id.exit_code == by_reference.exit_code == typed.exit_code == 0, by_reference.output
+    assert by_id.stdout == by_reference.stdout == typed.stdout
+    assert f"{reference}/1" in by_reference.stdout and "Insulin givet to gange" in by_reference.stdout
+    assert case_id not in by_reference.stdout and point_id not in by_reference.stdout
+    missing = cli("show", "UTH-1999-0001")
+    assert missing.exit_code == 2 and "UTH-1999-0001" in missing.output
+
+
+def test_a_point_is_approved_by_its_reference(settings, cli):
+    db = open_database(settings)
+    first, second = store_point(db, ROWS["insulin"]), store_point(db, ROWS["fald"])
+    with db.session() as session:
+        reference = session.get(Case, session.get(LearningPoint, second).case_id).reference
+    assert cli("review", "approve", f"{reference}/1").exit_code == 0
+    assert cli("review", "reject", first, "duplicate").exit_code == 0  # the id still works
+    with db.session() as session:
+        assert session.get(LearningPoint, second).status == "approved"
+        assert session.get(LearningPoint, first).status == "rejected"

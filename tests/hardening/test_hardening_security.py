@@ -106,14 +106,25 @@ def test_review_decisions_feedback_and_reports_are_refused_to_other_roles(runnin
     assert audit_rows(running_app) == before
 
 
+def reference_of(running_app, case_id: str) -> str:
+    """The reference the status page shows for a case ("UTH-2026-0001")."""
+    from assistant.store.tables import Case
+
+    with running_app.runtime.db.session() as session:
+        return session.get(Case, case_id).reference
+
+
 def test_a_reporter_cannot_read_another_reporters_case(running_app, cases):
     rolf = running_app.client("rolf")
     theirs = cases["rita"]["case_id"]
-    assert theirs not in rolf.predict("da", api_name="/my_cases")
-    assert cases["rolf"]["case_id"] in rolf.predict("da", api_name="/my_cases")
+    their_reference = reference_of(running_app, theirs)
+    mine = rolf.predict("da", api_name="/my_cases")
+    assert theirs not in mine and their_reference not in mine
+    assert reference_of(running_app, cases["rolf"]["case_id"]) in mine
     history, cited = rolf.predict("da", "Hvad ved vi om insulin ved vagtskifte?", [], [], "", "", "", "", "all",
                                   api_name="/ask")[:2]
-    assert theirs not in json.dumps([history, cited])  # the staff-only point is not retrieved for a reporter
+    shown = json.dumps([history, cited])
+    assert theirs not in shown and their_reference not in shown  # the staff-only point is not retrieved
     with pytest.raises(Exception) as refused:  # and asking for the case by id gets nothing of it
         rolf.predict("da", theirs, api_name="/cited_case")
     assert "insulin" not in str(refused.value).lower()

@@ -260,3 +260,13 @@ def test_the_cli_writes_the_report(world, monkeypatch, tmp_path):
     assert done.exit_code == 0, done.output
     html = target.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and "Måneden i tal" in html and CPR not in html
+
+
+def test_the_report_names_points_by_their_references(report, rendered):
+    points = [p for t in [*report.top_themes, *report.new_themes] for p in t.points] + report.good_practice
+    assert points and all(p.reference.startswith("UTH-") and "/" in p.reference for p in points)
+    for text in (rendered["md"], rendered["html"], rendered["pdf"]):
+        assert all(p.reference in text for p in report.good_practice)
+    assert not any(p.id in rendered["md"] or p.id in rendered["html"] for p in points)
+    actions = [*report.open_actions, *report.actions_done]
+    assert all(a.reference and a.reference in rendered["md"] for a in actions)

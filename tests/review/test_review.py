@@ -300,3 +300,37 @@ def test_passwords_are_hashed_and_checked(db):
     with db.session() as session:
         stored = session.scalar(text("SELECT password_hash FROM users"))
     assert stored.startswith("$argon2") and "korrekt" not in stored
+
+
+def test_the_queue_the_review_and_the_status_page_show_references(db, drafted):
+    from assistant.review import open_case
+
+    submission, point_id = drafted
+    assert submission.reference.startswith("UTH-")
+    assert [(i.case_id, i.reference) for i in review_queue(db, AGENT)] == [(submission.case_id, submission.reference)]
+    shown = open_case(db, AGENT, submission.reference)  # a reference typed into the review opens the case
+    assert shown.id == submission.case_id and shown.reference == submission.reference
+    assert [(p.id, p.reference) for p in shown.learning_points] == [(point_id, f"{submission.reference}/1")]
+    approve(db, ForgetfulIndex(), AGENT, f"{submission.reference}/1")
+    status = status_by_receipt(db, submission.receipt_code)
+    assert status.reference == submission.reference
+    assert [p.reference for p in status.approved_points] == [f"{submission.reference}/1"]
+
+
+def test_erasure_also_takes_chat_ratings_that_cite_the_case_by_reference(db, index, drafted, settings):
+    submission, point_id = drafted
+    approve(db, index, AGENT, point_id)
+    rate_answer(db, STAFF, "Har vi set insulinfejl før?", f"Ja [{submission.reference}/1].", [], True)
+    rate_answer(db, STAFF, "En anden sag", f"Nej [{submission.reference}1/1].", [], True)  # …0011, not this case
+    erase_case(db, index, settings, ADMIN, submission.reference)
+    with db.session() as session:
+        assert session.get(Case, submission.case_id) is None
+        assert [r.question for r in session.scalars(select(AnswerRating))] == ["En anden sag"]
+
+
+class ForgetfulIndex:
+    """An index that takes writes and forgets them (the review's own checks are under test, not search)."""
+
+    def upsert(self, points) -> None: ...
+    def delete(self, ids) -> None: ...
+    def delete_case(self, case_id) -> None: ...

@@ -93,7 +93,7 @@ def test_notes_become_a_reviewed_point_and_a_cited_answer_on_postgres(db, pg_set
     index = LearningIndex(pg_settings)
     approve(db, index, AGENT, point.id)
     answer = answer_question(index, CitingChat(), pg_settings, STAFF, "insulin dobbelt dosis ved vagtskifte")
-    assert f"[{submission.case_id} / {point.id}]" in answer.text_delta
+    assert f"[{submission.reference}/{point.number}]" in answer.text_delta  # cited by its reference
     assert [c.learning_point_id for c in answer.citations] == [point.id]
 
 
@@ -216,3 +216,35 @@ def test_a_killed_workers_job_is_finished_by_another_worker_after_its_lease(db, 
     with db.session() as session:
         assert session.scalars(select(Draft.model_id)).all() == [f"fake-llm:{rescuer.pid}"]
         assert session.scalar(select(func.count()).select_from(Transcript)) == 1
+
+
+def test_intakes_at_the_same_moment_on_postgres_each_get_their_own_reference(db, pg_settings, monkeypatch):
+    import threading
+
+    from assistant.cases import find_point
+
+    references, errors = [], []
+    start = threading.Barrier(12)
+
+    def hand_in(n: int) -> None:
+        try:
+            start.wait()
+            references.append(submit_notes(db, pg_settings, notes(n), CaseContext(sector=Sector.hospital)).reference)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=hand_in, args=(n,)) for n in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    year = references[0].split("-")[1]
+    assert sorted(references) == [f"UTH-{year}-{n:04d}" for n in range(1, 13)]
+
+    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
+    case = submit_notes(db, pg_settings, notes(99), CaseContext(sector=Sector.hospital))
+    assert run_job(db, fake_components(pg_settings), case.job_id).status == JobStatus.done
+    with db.session() as session:
+        point = find_point(session, f"{case.reference}/1")
+        assert point is not None and point.case_id == case.case_id

@@ -54,7 +54,8 @@ def _seed(data_dir: Path) -> None:
         run_job(db, components, submission.job_id)
         with db.session() as session:
             point_id = session.scalar(select(LearningPoint.id).where(LearningPoint.case_id == submission.case_id))
-        out[key] = {"case_id": submission.case_id, "point_id": point_id, "receipt": submission.receipt_code}
+        out[key] = {"case_id": submission.case_id, "reference": submission.reference, "point_id": point_id,
+                    "receipt": submission.receipt_code}
     approve(db, index, agent, out["public"]["point_id"], visibility="public", note="Godt fanget")
     release_feedback(db, agent, out["public"]["case_id"], "Tak for jeres debriefing – læringen deles nu.")
     print(json.dumps(out), flush=True)

@@ -7,6 +7,7 @@ Ask come from the real embedded LLM.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -104,6 +105,24 @@ def case_of(shown: dict) -> str:
     return shown["message"].split("sag ")[1].split(".")[0]
 
 
+def case_reference_of(running_app, case_id: str) -> str:
+    """The reference people read for a case ("UTH-2026-0001"), from the app's own store."""
+    from assistant.store.tables import Case
+
+    with running_app.runtime.db.session() as session:
+        return session.get(Case, case_id).reference
+
+
+def point_reference_of(running_app, point_id: str) -> str:
+    """The reference people read for a point ("UTH-2026-0001/1"), from the app's own store."""
+    from assistant.references import point_reference
+    from assistant.store.tables import Case, LearningPoint
+
+    with running_app.runtime.db.session() as session:
+        point = session.get(LearningPoint, point_id)
+        return point_reference(session.get(Case, point.case_id).reference, point.number)
+
+
 def first_case_and_point(agent: Client) -> tuple[str, str]:
     """The oldest case in the review queue, opened: (case id, its first learning point's id)."""
     _queue, cases = agent.predict("da", [], "", "", "", "", api_name="/review_queue")
@@ -130,7 +149,8 @@ def test_typed_notes_are_drafted_approved_and_cited_when_staff_ask(running_app):
                                         "all", api_name="/ask")[:2]
     answer = message_text(history[-1])
     assert chosen(cited_case) == case_id, answer
-    assert f"[{case_id} / {point_id}]" in answer
+    visible = re.sub(r"\]\([^)]*\)", "]", answer)  # what a person reads: link targets left out
+    assert f"[{point_reference_of(running_app, point_id)}]" in visible and point_id not in visible
     assert "kunne ikke formulere et svar" not in answer  # the model's own cited words, not the fallback list
     points = staff.predict("da", case_id, api_name="/cited_case")
     assert "Dobbeltkontrol af insulin ved vagtskifte" in points and "Jens" not in points
@@ -192,7 +212,7 @@ def test_an_uploaded_recording_is_drafted_approved_and_cited_when_staff_ask(runn
     history, cited_case = staff.predict("da", "Har andre oplevet fejl med insulin ved vagtskiftet?", [], [],
                                         "Medicinsk afdeling", "", "", "", "all", api_name="/ask")[:2]
     answer = message_text(history[-1])
-    assert chosen(cited_case) == case_id and f"[{case_id} / {point_id}]" in answer, answer
+    assert chosen(cited_case) == case_id and f"[{point_reference_of(running_app, point_id)}]" in answer, answer
     assert "kunne ikke formulere et svar" not in answer
 
     with pytest.raises(Exception, match="not both"):

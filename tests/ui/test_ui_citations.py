@@ -17,8 +17,16 @@ from gradio_client import Client, handle_file
 
 from assistant.jobs import pipeline
 from tests.support.fakes import fake_draft
-from tests.ui.test_ui_api import RunningApp, case_of, message_text, open_case, serve_app, submit_notes
-from ui.render import parse_citation_target
+from tests.ui.test_ui_api import (
+    RunningApp,
+    case_of,
+    message_text,
+    open_case,
+    point_reference_of,
+    serve_app,
+    submit_notes,
+)
+from ui.render import escape_markdown, parse_citation_target
 
 HOSTILE_ANSWER = ("Dobbeltkontrol ved vagtskifte fangede fejlen <script>alert(1)</script> og "
                   "[se her](http://evil.example) ![x](http://evil.example/x.png) [1].")
@@ -111,7 +119,8 @@ def test_an_answer_links_its_citations_and_shows_model_markup_as_text(running_ap
     assert len(links) == 1, answer
     cited_case, cited_point = parse_citation_target(links[0])
     assert (cited_case, cited_point) == (case_id, point_id)  # the only approved point so far
-    assert f"[[{cited_case} / {cited_point}]](#cite-{cited_case}-{cited_point}" in answer
+    reference = point_reference_of(running_app, point_id)
+    assert f"[[{reference}]](#cite-{cited_case}-{cited_point}" in answer  # people read the reference
     assert "<script>" not in answer and r"\<script\>" in answer
     assert "](http" not in answer and r"\[se her\]\(http\:" in answer and r"\!\[x\]" in answer
 
@@ -120,11 +129,12 @@ def test_an_answer_links_its_citations_and_shows_model_markup_as_text(running_ap
     job.result()
     waiting = [message_text(out[0][-1]) for out in job.outputs() if out[0] and out[0][-1]["role"] == "assistant"]
     listed = next(text for text in waiting if text)
-    assert listed.startswith("*Fandt 1 lignende læringspunkter") and point_id in listed, waiting
+    assert listed.startswith("*Fandt 1 lignende læringspunkter"), waiting
+    assert escape_markdown(f"[{reference}]") in listed, waiting
     assert waiting[-1] == answer
 
     cited_html = staff.predict("da", links[0], api_name="/open_citation")
-    assert f"id: {cited_point}" in cited_html and "Dobbeltkontrol af insulin ved vagtskifte" in cited_html
+    assert f"Læringspunkt {reference}" in cited_html and "Dobbeltkontrol af insulin ved vagtskifte" in cited_html
     assert 'class="db-point db-point-cited"' in cited_html
     assert "Jens" not in cited_html and "db-transcript" not in cited_html  # approved points only, no transcript
 
@@ -137,9 +147,23 @@ def test_a_citation_link_opens_only_what_the_role_may_read(running_app):
     agent.predict("da", point_id, "staff", "", api_name="/approve")
     target = f"#cite-{case_id}-{point_id}"
 
-    assert f"id: {point_id}" in running_app.client("sofie").predict("da", target, api_name="/open_citation")
+    opened = running_app.client("sofie").predict("da", target, api_name="/open_citation")
+    assert f"Læringspunkt {point_reference_of(running_app, point_id)}" in opened
     # A reporter reads public points only: the staff-only point stays closed even with its link.
     with pytest.raises(Exception, match="findes ikke"):
         running_app.client("rita").predict("da", target, api_name="/open_citation")
     with pytest.raises(Exception, match="kan ikke bruges"):
         running_app.client("sofie").predict("da", "javascript:alert(1)", api_name="/open_citation")
+
+
+def test_only_the_references_an_answer_cited_become_links():
+    from assistant.chat import Citation
+    from ui.render import answer_markdown
+
+    cited = Citation(case_id="c1", learning_point_id="p1", title="Insulin [ved] vagtskifte",
+                     reference="UTH-2026-0142/2", case_reference="UTH-2026-0142")
+    shown = answer_markdown("Dobbeltkontrol hjalp [UTH-2026-0142/2]. Ikke [UTH-2026-0142/3] eller [se her](http://x).",
+                            [cited])
+    assert '[[UTH-2026-0142/2]](#cite-c1-p1 "Insulin \\[ved\\] vagtskifte")' in shown
+    assert r"\[UTH\-2026\-0142\/3\]" in shown and "](http" not in shown  # not cited: plain text
+    assert parse_citation_target("#cite-c1-p1") == ("c1", "p1")

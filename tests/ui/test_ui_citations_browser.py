@@ -14,7 +14,7 @@ from playwright.sync_api import expect
 
 from assistant.jobs import pipeline
 from tests.support.fakes import fake_draft
-from tests.ui.test_ui_api import RunningApp, open_case, serve_app
+from tests.ui.test_ui_api import RunningApp, case_reference_of, open_case, point_reference_of, serve_app
 from tests.ui.test_ui_browser import browser, log_in, open_tab, page  # noqa: F401 - pytest fixtures
 from tests.ui.test_ui_citations import HOSTILE_ANSWER, QUESTION, ScriptedChat, submit_recording
 
@@ -35,7 +35,7 @@ def test_clicking_evidence_marks_its_line_and_plays_the_recording_then_ask_opens
     open_tab(page, "Gennemgang")
     review = page.locator("#tab-review")
     review.get_by_role("button", name="Hent kø").click()
-    expect(review).to_contain_text(case_id[:8])
+    expect(review).to_contain_text(case_reference_of(running_app, case_id))
     review.get_by_role("button", name="Åbn sag").click()
     evidence = review.locator("a.db-cite").first
     expect(evidence).to_be_visible()
@@ -62,5 +62,5 @@ def test_clicking_evidence_marks_its_line_and_plays_the_recording_then_ask_opens
     # The link's own handler marks the point it cited (the sources dropdown alone shows the case unmarked).
     opened = page.locator("#db-ask-cited .db-point-cited")
     expect(opened).to_contain_text("Dobbeltkontrol af insulin ved vagtskifte")
-    expect(opened).to_contain_text(point_id)
+    expect(opened).to_contain_text(point_reference_of(running_app, point_id))
     page.screenshot(path=artifacts_dir / "ui-da-ask-cited-link.png", full_page=True)
