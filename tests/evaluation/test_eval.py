@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
@@ -84,9 +85,10 @@ def test_shipped_drafting_set_is_synthetic_danish_with_reference_points():
     assert len(records) >= 2 and all(r.synthetic and r.reference_points for r in records)
 
 
-def test_the_realistic_drafting_set_has_sources_licences_and_a_gold_label_per_line():
-    records = load_records(DATA / "drafting_real_da.jsonl")
-    assert len(records) >= 40 and {r.style for r in records} == {"formal", "staff", "spoken"}
+@pytest.mark.parametrize("name, least", [("drafting_real_da.jsonl", 40), ("drafting_fresh_da.jsonl", 20)])
+def test_the_realistic_drafting_sets_have_sources_licences_and_a_gold_label_per_line(name, least):
+    records = load_records(DATA / name)
+    assert len(records) >= least and {r.style for r in records} == {"formal", "staff", "spoken"}
     for r in records:
         assert r.source_url and r.source_url.startswith("https://") and r.licence, r.id
         assert r.isbar_labels and len(r.isbar_labels) == len(r.segments), r.id
