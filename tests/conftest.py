@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from assistant.settings import Settings, get_settings
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -37,6 +37,19 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def settings(tmp_path: Path) -> Settings:
     """Settings for one test: a fresh data folder, the user's model cache (assembled once, reused)."""
     return Settings(data_dir=tmp_path / "data", cpu_threads=2)
+
+
+@pytest.fixture
+def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch):
+    """``debrief …`` on the test's data folder; returns the finished run."""
+    from typer.testing import CliRunner
+
+    from assistant.cli import app
+
+    monkeypatch.setenv("DEBRIEF_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    yield lambda *args: CliRunner().invoke(app, list(args), catch_exceptions=False)
+    get_settings.cache_clear()
 
 
 @pytest.fixture

@@ -13,11 +13,7 @@ from presidio_analyzer import LocalRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 from spacy.lang.da.stop_words import STOP_WORDS
 
-from assistant.privacy.spoken_numbers import spoken_forms
-
-
-def _alternatives(words: list[str]) -> str:
-    return "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+from assistant.privacy.spoken_numbers import alternatives, spoken_forms
 
 
 @lru_cache(maxsize=1)
@@ -25,18 +21,18 @@ def spoken_address_pattern() -> re.Pattern:
     """Street name, house number, optional floor and side, optional postcode and town; any case."""
     address = spoken_forms().address
     letters = r"[^\W\d_]"
-    compound = rf"{letters}{{2,}}(?:{_alternatives(address['street_suffixes'])})"
+    compound = rf"{letters}{{2,}}(?:{alternatives(address['street_suffixes'])})"
     # Initials before the name, spoken or written: "h c ørsteds vej", "H.C. Andersens Boulevard".
     initials = rf"(?:{letters}\.\s?)*"
-    separate = rf"{initials}(?:{letters}+\s+){{1,3}}(?:{_alternatives(address['separate_suffixes'])})"
+    separate = rf"{initials}(?:{letters}+\s+){{1,3}}(?:{alternatives(address['separate_suffixes'])})"
     # Five or six digits after a street name are a house number and a postcode said as one number ("østergade
     # tolv tusind to hundrede fyrre" is written 12240): no Danish house number has five digits.
     number = r"\s+(?:\d{1,4}(?:\s?[a-h])?|\d{5,6})(?![\w])"
-    floor_word = rf"(?:{_alternatives(address['floor_words'])})"
-    ordinal = rf"(?:{_alternatives(address['ordinal_floors'])}|\d{{1,2}}\.?)"
+    floor_word = rf"(?:{alternatives(address['floor_words'])})"
+    ordinal = rf"(?:{alternatives(address['ordinal_floors'])}|\d{{1,2}}\.?)"
     floor = (rf"(?:,?\s*(?:{ordinal}\s*{floor_word}|{letters}+sal|\d{{1,2}}\.|"
-             rf"(?:{_alternatives(address['ground_floor'])})\.?)(?![\w]))?")
-    side = rf"(?:,?\s*(?:{_alternatives(address['sides'])})(?![\w])\.?)?"
+             rf"(?:{alternatives(address['ground_floor'])})\.?)(?![\w]))?")
+    side = rf"(?:,?\s*(?:{alternatives(address['sides'])})(?![\w])\.?)?"
     postcode = rf"(?:,?\s*(?:i\s+)?\d{{4}}\s+{letters}+(?:\s+[nsvøck](?![\w]))?)?"
     return re.compile(rf"(?<![\w])(?:{compound}|{separate}){number}{floor}{side}{postcode}", re.IGNORECASE)
 

@@ -43,6 +43,11 @@ class SpokenForms:
     address: dict[str, list[str]]
 
 
+def alternatives(words: list[str]) -> str:
+    """A regex alternation of ``words``, longest first (so "punktum dk" wins over "punktum"), any spacing inside."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(words, key=len, reverse=True))
+
+
 @lru_cache(maxsize=1)
 def spoken_forms() -> SpokenForms:
     """The shipped number, month and symbol words, read once."""

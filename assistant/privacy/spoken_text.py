@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel
 
-from assistant.privacy.spoken_numbers import Replacement, number_replacements, spoken_forms
+from assistant.privacy.spoken_numbers import Replacement, alternatives, number_replacements, spoken_forms
 
 
 class SpokenText(BaseModel):
@@ -78,14 +78,10 @@ def _moved(span: tuple[int, int], spoken: SpokenText, replacements: list[Replace
     return span[0] + shift, span[1] + shift
 
 
-def _words(options: list[str]) -> str:
-    return "|".join(re.escape(o).replace(r"\ ", r"\s+") for o in sorted(options, key=len, reverse=True))
-
-
 @lru_cache(maxsize=1)
 def _email_pattern() -> re.Pattern:
     email = spoken_forms().email
-    dot, at, weak, tld = _words(email["dot"]), _words(email["at"]), _words(email["at_weak"]), _words(email["top_level"])
+    dot, at, weak, tld = (alternatives(email[key]) for key in ("dot", "at", "at_weak", "top_level"))
     part = r"[^\W_][\w-]*"
     local = rf"{part}(?:[._]{part}|\s+(?:{dot})\s+{part})*"
     domain = rf"{part}(?:\.{part}|\s+(?:{dot})\s+{part})*(?:\.|\s+(?:{dot})\s+)"
@@ -99,7 +95,7 @@ def _email_pattern() -> re.Pattern:
 
 def _email_replacements(text: str) -> list[Replacement]:
     """"mette punktum hansen snabel a rm punktum dk" → "mette.hansen@rm.dk"; written addresses are left alone."""
-    dot = re.compile(rf"\s+(?:{_words(spoken_forms().email['dot'])})\s+", re.IGNORECASE)
+    dot = re.compile(rf"\s+(?:{alternatives(spoken_forms().email['dot'])})\s+", re.IGNORECASE)
     out = []
     for m in _email_pattern().finditer(text):
         if "@" in m[0] and not re.search(r"\s", m[0]):

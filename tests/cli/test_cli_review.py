@@ -88,17 +88,6 @@ def test_review_list_refuses_an_unknown_status(queue, settings, monkeypatch):
     assert done.exit_code == 2 and "halvfærdig" in done.output
 
 
-@pytest.fixture
-def cli(settings, monkeypatch):
-    """``debrief …`` on the test's data folder; returns the finished run."""
-    monkeypatch.setenv("DEBRIEF_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    from assistant.cli import app
-
-    yield lambda *args: CliRunner().invoke(app, list(args), catch_exceptions=False)
-    get_settings.cache_clear()
-
-
 def test_review_list_shows_references_not_ids(queue, cli):
     done = cli("review", "list", "--status", "decided", "--status", "awaiting_review")
     assert sorted(re.findall(r"^UTH-\d{4}-\d{4}", done.stdout, re.M)) == sorted(queue.values())

@@ -9,12 +9,10 @@ import io
 import json
 
 import pytest
-from typer.testing import CliRunner
 
 from assistant.auth import Actor, Role
 from assistant.errors import NotAllowed
 from assistant.learning import overview
-from assistant.settings import get_settings
 from assistant.store import open_database
 from assistant.store.tables import LearningPoint
 from tests.support.learning_cases import AGENT, store_approved, store_point, store_rejected, synthetic_points
@@ -64,16 +62,6 @@ def test_trends_need_the_reports_permission(store):
     db = store[0]
     with pytest.raises(NotAllowed):
         overview(db, Actor(name="sofie", role=Role.staff))
-
-
-@pytest.fixture
-def cli(settings, monkeypatch):
-    monkeypatch.setenv("DEBRIEF_DATA_DIR", str(settings.data_dir))
-    get_settings.cache_clear()
-    from assistant.cli import app
-
-    yield lambda *args: CliRunner().invoke(app, list(args), catch_exceptions=False)
-    get_settings.cache_clear()
 
 
 def test_the_cli_exports_trends_as_json_and_csv(store, cli, tmp_path):

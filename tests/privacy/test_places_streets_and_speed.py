@@ -5,25 +5,12 @@ evaluation sets."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 
-from assistant.privacy import Pseudonymiser, load_records
+from assistant.privacy import load_records
 from assistant.privacy.pseudonymise import word_lists
-from assistant.settings import Settings
-
-SPEECH_SET = Path(__file__).resolve().parents[1] / "data" / "pseudonymisation_speech_da.jsonl"
-
-
-@pytest.fixture(scope="module")
-def pseudonymiser(tmp_path_factory: pytest.TempPathFactory) -> Pseudonymiser:
-    cache = tmp_path_factory.mktemp("cache")
-    return Pseudonymiser(Settings(data_dir=cache / "data", cache_dir=cache))
-
-
-def masked(pseudonymiser: Pseudonymiser, text: str) -> str:
-    return pseudonymiser.pseudonymise(text).text
+from tests.privacy.conftest import SPEECH_SET, masked
 
 
 @pytest.mark.parametrize(("text", "expected"), [

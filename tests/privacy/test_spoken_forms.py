@@ -2,24 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from assistant.privacy import Pseudonymiser, find_cpr_numbers, load_records, normalise_spoken
-from assistant.settings import Settings
-
-SPEECH_SET = Path(__file__).resolve().parents[1] / "data" / "pseudonymisation_speech_da.jsonl"
-
-
-@pytest.fixture(scope="module")
-def pseudonymiser(tmp_path_factory: pytest.TempPathFactory) -> Pseudonymiser:
-    cache = tmp_path_factory.mktemp("cache")
-    return Pseudonymiser(Settings(data_dir=cache / "data", cache_dir=cache))
-
-
-def masked(pseudonymiser: Pseudonymiser, text: str) -> str:
-    return pseudonymiser.pseudonymise(text).text
+from tests.privacy.conftest import SPEECH_SET, masked
 
 
 def test_a_cpr_number_said_digit_by_digit_is_masked(pseudonymiser):
