@@ -107,7 +107,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         ctx.wake_worker()
         key = "debrief.duplicate" if submission.duplicate else "debrief.received"
         state = {"case_id": submission.case_id, "job_id": submission.job_id, "kind": "audio" if audio_path else "notes"}
-        return message_html(t(key, language, case_id=submission.case_id)), submission.receipt_code or "", state
+        shown_as = submission.reference or submission.case_id  # what people read; the id stays server-side
+        return message_html(t(key, language, case=shown_as)), submission.receipt_code or "", state
 
     handed_in = submit_button.click(
         submit, [lang, recording, notes, *context, keep_audio], [message, receipt, submitted], api_name="submit",
@@ -188,7 +189,8 @@ class CaseFollow:
             submission = revise_transcript(runtime.db, runtime.components, ctx.actor(request), state["case_id"],
                                            parse_numbered_segments(text or ""))
             ctx.wake_worker()
-            return (message_html(t("debrief.redraft_queued", language, case_id=submission.case_id), "ok"),
+            shown_as = submission.reference or submission.case_id
+            return (message_html(t("debrief.redraft_queued", language, case=shown_as), "ok"),
                     {**state, "job_id": submission.job_id})
 
         def follow(event, name: str) -> None:

@@ -120,7 +120,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         ctx.wake_worker()
         key = "debrief.duplicate" if submission.duplicate else "debrief.received"
         watched = {"case_id": submission.case_id, "job_id": submission.job_id, "kind": "notes"}
-        return (message_html(t(key, language, case_id=submission.case_id), "ok"), submission.receipt_code or "",
+        shown_as = submission.reference or submission.case_id
+        return (message_html(t(key, language, case=shown_as), "ok"), submission.receipt_code or "",
                 None, gr.Timer(active=False), watched)
 
     start.click(begin, [lang, guide_id], [session, principles, phase_view, note, timer_text, ticker],

@@ -50,7 +50,7 @@ def test_five_uploads_and_twenty_questions_at_once_all_complete_and_none_is_lost
     reporter = running_app.client("rita")
     for notes in ("Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nDobbeltkontrollen fangede det.",
                   "Insulin blev forvekslet ved overleveringen.\n\nVi indførte fast tjek af insulinpen."):
-        shown = hand_in_notes(reporter, notes)
+        shown = hand_in_notes(running_app, reporter, notes)
         with running_app.runtime.db.session() as session:
             point = session.scalar(select(LearningPoint.id).where(LearningPoint.case_id == shown["case_id"]))
         approve(running_app.runtime.db, running_app.runtime.index, agent, point, visibility="staff")

@@ -35,7 +35,7 @@ from assistant.store import open_database
 from assistant.store.tables import AuditEvent, LearningPoint
 from tests.support import audio_factory
 from tests.support.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
-from tests.support.hardening_app import hand_in_notes, serve_app
+from tests.support.hardening_app import case_id_in, hand_in_notes, serve_app
 from vectorstore.index import LearningIndex
 from vectorstore.schema import IndexedPoint
 
@@ -54,9 +54,9 @@ def running_app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cases(running_app):
     """Rita's case with a staff-only approved point, and Rolf's case awaiting review."""
-    ritas = hand_in_notes(running_app.client("rita"), "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\n"
+    ritas = hand_in_notes(running_app, running_app.client("rita"), "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\n"
                                                       "Dobbeltkontrollen fangede fejlen.")
-    rolfs = hand_in_notes(running_app.client("rolf"), "Pumpealarmen blev overhørt på en travl stue.\n\n"
+    rolfs = hand_in_notes(running_app, running_app.client("rolf"), "Pumpealarmen blev overhørt på en travl stue.\n\n"
                                                       "Den blev opdaget ved stuegang.")
     agent = running_app.client("lars")
     _html, points = agent.predict("da", ritas["case_id"], api_name="/open_case")
@@ -160,7 +160,7 @@ def test_an_uploaded_file_name_cannot_steer_where_it_is_stored(running_app, tmp_
 
     message, _receipt = running_app.client("rita").predict("da", handle_file(str(hostile)), "", "hospital", "", "",
                                                            "", True, api_name="/submit")
-    case_id = re.search(r"sag ([0-9a-f]{32})", message).group(1)
+    case_id = case_id_in(running_app.runtime.db, message)
     audio_dir = running_app.runtime.settings.audio_dir
     stored = [p.name for p in audio_dir.iterdir()]
     assert stored and all(re.fullmatch(r"[0-9a-f]{32}\.wav", name) for name in stored)

@@ -82,10 +82,21 @@ def serve_app(data_dir: Path, chat=None, **settings_changes) -> Iterator[Running
         pipeline.draft_case = original_draft
 
 
-def hand_in_notes(client: Client, notes: str, sector: str = "hospital") -> dict:
+def case_id_in(db, message: str) -> str:
+    """The id of the case a hand-in message names by its reference ("Modtaget som sag UTH-2026-0001.")."""
+    from assistant.cases import find_case
+
+    reference = re.search(r"\b(?:sag|case) ([A-ZÆØÅ]+-\d{4}-\d{4,})", message, re.IGNORECASE).group(1)
+    with db.session() as session:
+        return find_case(session, reference).id
+
+
+def hand_in_notes(app: RunningApp, client: Client, notes: str, sector: str = "hospital") -> dict:
     """Typed notes through /submit, then /watch until the draft is shown."""
     message, receipt = client.predict("da", None, notes, sector, "Akutmodtagelsen", "2026-11-02", "Medicinering",
                                       False, api_name="/submit")
     progress, draft = client.predict("da", api_name="/watch")
-    case_id = re.search(r"sag ([0-9a-f]{32})", message).group(1)
-    return {"case_id": case_id, "receipt": receipt, "progress": progress, "draft": draft, "message": message}
+    case_id = case_id_in(app.runtime.db, message)
+    reference = re.search(r"sag (\S+?)\.", message).group(1)
+    return {"case_id": case_id, "reference": reference, "receipt": receipt, "progress": progress, "draft": draft,
+            "message": message}

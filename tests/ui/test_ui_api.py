@@ -22,6 +22,7 @@ from assistant.auth import Role, add_user
 from assistant.jobs import Components, Runtime, pipeline
 from assistant.settings import Settings
 from tests.support.fakes import FakePseudonymiser, FakeTranscriber, fake_draft
+from tests.support.hardening_app import case_id_in
 from tests.support.servers import app_in_thread
 
 PASSWORD = "korrekt-hest-batteri"
@@ -101,8 +102,9 @@ def message_text(message: dict) -> str:
     return content if isinstance(content, str) else "".join(part.get("text", "") for part in content)
 
 
-def case_of(shown: dict) -> str:
-    return shown["message"].split("sag ")[1].split(".")[0]
+def case_of(app: RunningApp, shown: dict) -> str:
+    """The id of the case the hand-in message names by its reference."""
+    return case_id_in(app.runtime.db, shown["message"])
 
 
 def case_reference_of(running_app, case_id: str) -> str:
@@ -141,7 +143,7 @@ def test_typed_notes_are_drafted_approved_and_cited_when_staff_ask(running_app):
 
     agent = running_app.client("lars")
     case_id, point_id = first_case_and_point(agent)
-    assert case_id in shown["message"]
+    assert case_reference_of(running_app, case_id) in shown["message"] and case_id not in shown["message"]
     assert "godkendt" in agent.predict("da", point_id, "staff", "Godt fanget", api_name="/approve")
 
     staff = running_app.client("sofie")
@@ -177,7 +179,7 @@ def test_the_reporter_follows_the_case_by_receipt_code_without_logging_in(runnin
     assert "Venter på gennemgang" in before and "endnu ikke sendt" in before
 
     agent = running_app.client("lars")
-    case_id = case_of(shown)
+    case_id = case_of(running_app, shown)
     point_id = open_case(agent, case_id)
     agent.predict("da", point_id, "staff", "", api_name="/approve")
     agent.predict("da", case_id, "Tak for en god debriefing. I har hjulpet andre afdelinger.",
@@ -205,7 +207,7 @@ def test_an_uploaded_recording_is_drafted_approved_and_cited_when_staff_ask(runn
     assert "Dobbeltkontrol af insulin ved vagtskifte" in draft
 
     agent = running_app.client("lars")
-    case_id = case_of({"message": message})
+    case_id = case_of(running_app, {"message": message})
     point_id = open_case(agent, case_id)
     assert "godkendt" in agent.predict("da", point_id, "staff", "", api_name="/approve")
     staff = running_app.client("sofie")
@@ -236,7 +238,7 @@ def test_anonymous_readers_find_only_public_learning_points(running_app):
     public_case = submit_notes(reporter, "Sondemad blev givet i den forkerte sonde; kollegaen stoppede det i tide.")
     staff_case = submit_notes(reporter, "Sondemad i forkert sonde blev opdaget ved tjek af sondens placering.")
     for shown, visibility in ((public_case, "public"), (staff_case, "staff")):
-        point_id = open_case(agent, case_of(shown))
+        point_id = open_case(agent, case_of(running_app, shown))
         agent.predict("da", point_id, visibility, "", api_name="/approve")
 
     found = running_app.client().predict("da", "sondemad i forkert sonde", api_name="/search_public")

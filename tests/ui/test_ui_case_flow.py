@@ -30,23 +30,23 @@ def value_of(update) -> str:
 
 def test_identical_notes_from_another_user_get_only_word_that_they_came_before(running_app):
     notes = "Jens fik penicillin trods kendt allergi.\n\nSygeplejersken opdagede det ved dobbeltkontrollen."
-    ritas = hand_in_notes(running_app.client("rita"), notes)
+    ritas = hand_in_notes(running_app, running_app.client("rita"), notes)
     rolf = running_app.client("rolf")
     with pytest.raises(Exception) as refused:
         rolf.predict("da", None, notes, "hospital", "Akutmodtagelsen", "2026-11-02", "Medicinering", False,
                      api_name="/submit")
     assert "allerede indsendt af en anden" in str(refused.value)
-    assert ritas["case_id"] not in str(refused.value)
+    assert ritas["case_id"] not in str(refused.value) and ritas["reference"] not in str(refused.value)
     assert rolf.predict("da", api_name="/watch") == ("", "")  # nothing of Rita's case to follow
     assert "penicillin" not in str(rolf.predict("da", api_name="/watch_transcript"))
     again = running_app.client("rita").predict("da", None, notes, "hospital", "", "", "", False, api_name="/submit")
-    assert ritas["case_id"] in again[0] and "allerede modtaget" in again[0]
+    assert ritas["reference"] in again[0] and "allerede modtaget" in again[0]
 
 
 def test_watching_refuses_a_case_that_is_not_the_users_own(running_app):
     from ui.debrief_tab import watch_job
 
-    ritas = hand_in_notes(running_app.client("rita"), "Pumpen til stue 3 stod på forkert hastighed.")
+    ritas = hand_in_notes(running_app, running_app.client("rita"), "Pumpen til stue 3 stod på forkert hastighed.")
     running_app.client("rolf")  # logged in, so the app knows who "rolf" is
     state = {"case_id": ritas["case_id"], "job_id": "whatever", "kind": "notes"}
     with pytest.raises(gr.Error, match=r"Din rolle \(reporter\) giver ikke adgang"):
@@ -64,12 +64,13 @@ def _latest_job(running_app, shown: dict) -> str:
 
 def test_a_reporter_corrects_the_transcript_and_follows_the_new_draft(running_app):
     rita = running_app.client("rita")
-    shown = hand_in_notes(rita, "Mette gav morfin til den forkerte patient.\n\nVi stoppede og ringede til lægen.")
+    shown = hand_in_notes(running_app, rita,
+                          "Mette gav morfin til den forkerte patient.\n\nVi stoppede og ringede til lægen.")
     text = value_of(rita.predict("da", api_name="/watch_transcript"))  # the Redraft button is no API output
     assert text.splitlines()[0] == "[0] [PERSON_1] gav morfin til den forkerte patient."
     edited = text.replace("den forkerte patient", "patienten på stue 6, sagde Jens")
     message = rita.predict("da", edited, api_name="/redraft")
-    assert shown["case_id"] in message and "nyt udkast" in message
+    assert shown["reference"] in message and shown["case_id"] not in message and "nyt udkast" in message
     progress, draft = rita.predict("da", api_name="/redraft_watch")
     assert "Færdig" in progress
     assert "[PERSON_1] gav morfin til patienten på stue 6, sagde [PERSON_2]." in draft and "Jens" not in draft
@@ -97,7 +98,7 @@ def test_a_facilitator_sees_progress_and_the_draft_after_handing_in_guide_notes(
     frida.predict("da", "hot_debrief", api_name="/guide_start")
     message, receipt, _timer = frida.predict("da", "Aftenvagt, Jens faldt ved sengen; vi talte åbent om det.", "hospital",
                                      "Medicinsk afsnit", "2026-11-03", "Fald", api_name="/guide_submit")
-    assert re.search(r"sag [0-9a-f]{32}", message) and receipt
+    assert re.search(r"sag UTH-\d{4}-\d{4}\b", message) and receipt  # the reference people read, not the id
     progress, draft = frida.predict("da", api_name="/guide_watch")
     assert "Pseudonymisering" in progress and "Færdig" in progress
     assert "Dobbeltkontrol af insulin ved vagtskifte" in draft and "[PERSON_1]" in draft and "Jens" not in draft

@@ -56,7 +56,7 @@ def running_app(tmp_path_factory) -> Iterator[RunningApp]:
             yield app
 
 
-def submit_recording(client: Client, tmp_path, opening: str, *, keep_audio: bool) -> str:
+def submit_recording(app: RunningApp, client: Client, tmp_path, opening: str, *, keep_audio: bool) -> str:
     """Hand in a real ~8 s spoken recording (a new ``opening`` each time: the same audio twice is one case)
     and wait for its draft; returns the case id."""
     from tests.support.audio_factory import concat, speak
@@ -68,7 +68,7 @@ def submit_recording(client: Client, tmp_path, opening: str, *, keep_audio: bool
                                        "", "", keep_audio, api_name="/submit")
     progress, _draft = client.predict("da", api_name="/watch")
     assert "Færdig" in progress, progress
-    return case_of({"message": message})
+    return case_of(app, {"message": message})
 
 
 def wav_seconds(path: str) -> float:
@@ -77,7 +77,8 @@ def wav_seconds(path: str) -> float:
 
 
 def test_evidence_links_to_its_transcript_line_and_plays_the_kept_recording(running_app, tmp_path):
-    case_id = submit_recording(running_app.client("rita"), tmp_path, "The patient received a double dose of insulin.",
+    case_id = submit_recording(running_app, running_app.client("rita"), tmp_path,
+                               "The patient received a double dose of insulin.",
                                keep_audio=True)
     agent = running_app.client("lars")
     html, _points = agent.predict("da", case_id, api_name="/open_case")
@@ -93,7 +94,8 @@ def test_evidence_links_to_its_transcript_line_and_plays_the_kept_recording(runn
 
 
 def test_evidence_of_a_case_without_kept_audio_links_but_does_not_play(running_app, tmp_path):
-    case_id = submit_recording(running_app.client("rita"), tmp_path, "The infusion pump alarm went off at night.",
+    case_id = submit_recording(running_app, running_app.client("rita"), tmp_path,
+                               "The infusion pump alarm went off at night.",
                                keep_audio=False)
     agent = running_app.client("lars")
     html, _points = agent.predict("da", case_id, api_name="/open_case")
@@ -105,7 +107,7 @@ def test_evidence_of_a_case_without_kept_audio_links_but_does_not_play(running_a
 def test_an_answer_links_its_citations_and_shows_model_markup_as_text(running_app):
     shown = submit_notes(running_app.client("rita"), "Jens fik dobbelt dosis insulin ved vagtskiftet. Mette "
                                                      "opdagede det ved dobbeltkontrollen.")
-    case_id = case_of(shown)
+    case_id = case_of(running_app, shown)
     agent = running_app.client("lars")
     point_id = open_case(agent, case_id)
     agent.predict("da", point_id, "staff", "", api_name="/approve")
@@ -141,7 +143,7 @@ def test_an_answer_links_its_citations_and_shows_model_markup_as_text(running_ap
 
 def test_a_citation_link_opens_only_what_the_role_may_read(running_app):
     shown = submit_notes(running_app.client("rita"), "Pumpen alarmerede ved vagtskiftet, og alarmen blev hørt i tide.")
-    case_id = case_of(shown)
+    case_id = case_of(running_app, shown)
     agent = running_app.client("lars")
     point_id = open_case(agent, case_id)
     agent.predict("da", point_id, "staff", "", api_name="/approve")

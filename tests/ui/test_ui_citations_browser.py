@@ -29,8 +29,8 @@ def running_app(tmp_path_factory) -> Iterator[RunningApp]:
 
 def test_clicking_evidence_marks_its_line_and_plays_the_recording_then_ask_opens_a_cited_case(
         running_app, page, artifacts_dir, tmp_path):
-    case_id = submit_recording(running_app.client("rita"), tmp_path, "The patient received a double dose of "
-                               "insulin at the shift change.", keep_audio=True)
+    case_id = submit_recording(running_app, running_app.client("rita"), tmp_path,
+                               "The patient received a double dose of insulin at the shift change.", keep_audio=True)
     log_in(page, running_app, "lars")
     open_tab(page, "Gennemgang")
     review = page.locator("#tab-review")

@@ -22,7 +22,7 @@ def chosen(update: dict | str) -> str:
 
 def returned_case(running_app, notes: str) -> dict:
     """Rita's case, its first point sent back with QUESTION by the learning agent Lars."""
-    case = hand_in_notes(running_app.client("rita"), notes)
+    case = hand_in_notes(running_app, running_app.client("rita"), notes)
     agent = running_app.client("lars")
     _html, points = agent.predict("da", case["case_id"], api_name="/open_case")
     point_id = chosen(points)
@@ -58,7 +58,8 @@ def test_the_logged_in_reporter_answers_their_own_case_and_nobody_elses(running_
 
 
 def test_the_review_queue_filters_by_case_status(running_app):
-    case = hand_in_notes(running_app.client("rita"), "Sondemad blev givet i den forkerte sonde.\n\nKollegaen stoppede det.")
+    case = hand_in_notes(running_app, running_app.client("rita"),
+                         "Sondemad blev givet i den forkerte sonde.\n\nKollegaen stoppede det.")
     agent = running_app.client("lars")
     _html, points = agent.predict("da", case["case_id"], api_name="/open_case")
     agent.predict("da", chosen(points), "staff", "", api_name="/approve")
