@@ -39,6 +39,12 @@ class ModelUnavailable(DebriefError):
     key = "model.unavailable"
 
 
+class TranscriptionServerUnavailable(ModelUnavailable):
+    """The transcription server did not answer usably after the allowed retries; the job can be retried later."""
+
+    key = "model.server_unavailable"
+
+
 class DraftInvalid(DebriefError):
     """The LLM did not produce a valid draft after the allowed retries."""
 
@@ -89,6 +95,7 @@ def user_message(error: KeyedError, language: str = "da") -> str:
 
 __all__ = [
     "USER_ERRORS", "ArchiveDamaged", "BackupRefused", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable", "KeyedError",
-    "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound", "VectorStoreError",
+    "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound",
+    "TranscriptionServerUnavailable", "VectorStoreError",
     "user_message",
 ]

@@ -10,7 +10,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -86,9 +86,31 @@ class Settings(BaseSettings):
     )
 
     # Speech-to-text
-    transcriber: Literal["faster-whisper", "transformers", "openai-whisper"] = Field(
+    transcriber: Literal["faster-whisper", "transformers", "openai-whisper", "openai"] = Field(
         "faster-whisper", description="Speech-to-text backend: faster-whisper (bundled Whisper base or any CTranslate2 "
-        "model), transformers (Danish fine-tunes) or openai-whisper (.pt checkpoints); the last two need an extra.",
+        "model), transformers (Danish fine-tunes), openai-whisper (.pt checkpoints; these two need an extra) or "
+        "openai, which sends the audio to an OpenAI-compatible transcription server (one GPU box for all workers).",
+    )
+    transcriber_base_url: str | None = Field(
+        None, description="Base URL of the OpenAI-compatible transcription server the openai transcriber calls "
+        "(POST …/audio/transcriptions), e.g. http://gpu-host:8000/v1.",
+    )
+    transcriber_model: str = Field(
+        "large-v3", description="Model name the openai transcriber asks its server for (as the server names it, "
+        "e.g. Systran/faster-whisper-large-v3); the other backends use whisper_model.",
+    )
+    transcriber_api_key: SecretStr | None = Field(
+        None, description="API key sent as a bearer token to the transcription server; unset sends none (local "
+        "servers need none).",
+    )
+    transcriber_call_seconds: float = Field(
+        600.0, gt=0, description="Wall-clock limit of one request to the transcription server (one piece of up to "
+        "two minutes of audio); a slower answer counts as a failed try.",
+    )
+    transcriber_max_retries: int = Field(
+        3, ge=0, description="How often a request the transcription server could not answer (connection refused, "
+        "timeout, 429, 5xx) is tried again, waiting 1, 2, 4 … s; then the job fails and can be retried, the "
+        "recording kept.",
     )
     whisper_model: str = Field(
         "bundled", description="'bundled' (Whisper base, offline), a model size or hub id (large-v3, fetched into "

@@ -12,13 +12,16 @@ import typing
 from pathlib import Path
 from typing import Any, Literal
 
+from pydantic import SecretStr
 from pydantic.fields import FieldInfo
 
 from assistant.settings import Settings
 
 SETTINGS_DOC = Path("docs") / "settings.md"
 DEFAULT_GROUP = "General"
-_PLAIN_TYPES = {str: "text", int: "integer", float: "number", bool: "true / false", Path: "path"}
+_PLAIN_TYPES = {
+    str: "text", int: "integer", float: "number", bool: "true / false", Path: "path", SecretStr: "text (secret)",
+}
 _INTRO = """\
 # Settings reference
 

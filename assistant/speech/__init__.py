@@ -15,12 +15,14 @@ from assistant.speech.audio import (
 )
 from assistant.speech.backends import make_transcriber
 from assistant.speech.faster_whisper_backend import FasterWhisperTranscriber
+from assistant.speech.openai_server_backend import OpenAIServerTranscriber
 from assistant.speech.openai_whisper_backend import OpenAIWhisperTranscriber
 from assistant.speech.spoken_audio import clip, speak, words_of_debrief, write_wav
 from assistant.speech.transcriber import Transcriber
 
 __all__ = [
     "FasterWhisperTranscriber",
+    "OpenAIServerTranscriber",
     "OpenAIWhisperTranscriber",
     "SAMPLE_RATE",
     "Transcriber",

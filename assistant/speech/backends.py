@@ -1,7 +1,8 @@
 """Speech-to-text backends behind one ``Transcriber`` protocol, chosen by ``settings.transcriber``.
 
 ``faster-whisper`` (default, bundled Whisper base, or any size/hub id/folder), ``transformers`` (Danish
-fine-tunes) and ``openai-whisper`` (``.pt`` checkpoints); the optional ones import their packages lazily.
+fine-tunes), ``openai-whisper`` (``.pt`` checkpoints) and ``openai`` (an OpenAI-compatible transcription server);
+the optional ones import their packages lazily.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ def make_transcriber(settings: Settings) -> Transcriber:
         from assistant.speech.openai_whisper_backend import OpenAIWhisperTranscriber
 
         return OpenAIWhisperTranscriber(settings)
+    if settings.transcriber == "openai":
+        from assistant.speech.openai_server_backend import OpenAIServerTranscriber
+
+        return OpenAIServerTranscriber(settings)
     raise ModelUnavailable("model.unavailable", name=str(settings.transcriber), reason="unknown transcriber backend")
 
 
