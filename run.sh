@@ -25,7 +25,16 @@ system_packages() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+cpu_key() {
+  # llama-cpp-python compiles for this CPU (-march=native): a wheel cached on an AVX-512 machine would crash with
+  # an illegal instruction on one without it, so the pip cache is kept per instruction-set level.
+  local flags
+  flags=$(grep -o -w -E 'avx512f|avx512_vnni|avx2|avx' /proc/cpuinfo 2>/dev/null | sort -u | tr '\n' '-')
+  echo "$(uname -m)-${flags:-generic}" | sed 's/-$//'
+}
+
 install_python() {
+  export PIP_CACHE_DIR="${PIP_CACHE_DIR:-$HOME/.cache/pip/$(cpu_key)}"
   [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
   "$VENV/bin/python" -m pip install -q --upgrade pip wheel
   # constraints.txt pins every transitive package to the versions the tests ran with.
