@@ -88,6 +88,18 @@ class CaseContext(BaseModel):
     keep_audio: bool = False
 
 
+class Word(BaseModel):
+    """One recognised word: seconds from the start of the recording and how sure the recogniser was (0-1).
+
+    Stored words are pseudonymised like their segment's text (see ``assistant.speech.words.align_words``).
+    """
+
+    text: str
+    start: float = Field(ge=0)
+    end: float = Field(ge=0)
+    probability: float = Field(ge=0, le=1)
+
+
 class Segment(BaseModel):
     """One timed stretch of speech (or one paragraph of notes, with no times)."""
 
@@ -96,6 +108,9 @@ class Segment(BaseModel):
     end: float = Field(ge=0)
     text: str
     speaker: str | None = None
+    # Empty for typed notes, for backends that give no word confidence, for transcripts stored before words
+    # were kept, and for segments a person has corrected (the recogniser's confidence no longer applies).
+    words: list[Word] = Field(default_factory=list)
 
 
 class Transcript(BaseModel):

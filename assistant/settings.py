@@ -135,6 +135,10 @@ class Settings(BaseSettings):
         True, description="Skip stretches without speech (voice-activity detection), which keeps Whisper from "
         "inventing text on silence.",
     )
+    low_confidence: float = Field(
+        0.5, ge=0, le=1, description="Words the speech recogniser was less sure of than this (probability 0-1) are "
+        "marked in the transcript (debrief show, the Debrief and Review tabs) so people check them; 0 marks none.",
+    )
     cpu_threads: int = Field(
         default_factory=_default_cpu_threads,
         description="CPU threads each model may use; lower it when several workers or other services share the "

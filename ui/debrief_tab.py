@@ -139,7 +139,8 @@ def watch_job(ctx: AppContext):
                 break
             yield html, ""
             time.sleep(POLL_SECONDS)
-        yield html, case_html(load_case_for(db, actor, state["case_id"]), language)
+        yield html, case_html(load_case_for(db, actor, state["case_id"]), language,
+                              low_confidence=ctx.runtime.settings.low_confidence)
 
     return watch
 

@@ -11,6 +11,7 @@ from assistant.chat import Citation
 from assistant.i18n import translate
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
 from assistant.review import ReporterStatus, job_error_message
+from assistant.speech.words import count_uncertain, marked_pieces
 from ui.context import t
 
 PIPELINE = (Stage.decoding, Stage.transcription, Stage.pseudonymisation, Stage.drafting)
@@ -141,21 +142,33 @@ def category_label(category_id: str, language: str) -> str:
     return category_id
 
 
+def _marked_text(segment, threshold: float) -> str:
+    """The segment's text, escaped, with uncertain words in ``<mark class="db-low">``."""
+    return " ".join(f'<mark class="db-low">{_e(piece)}</mark>' if uncertain else _e(piece)
+                    for piece, uncertain in marked_pieces(segment, threshold))
+
+
 def case_html(case: CaseView, language: str, *, points: list[LearningPointView] | None = None,
-              evidence_links: bool = False, cited_point: str | None = None) -> str:
+              evidence_links: bool = False, cited_point: str | None = None, low_confidence: float = 0.0) -> str:
     """Transcript, ISBAR and learning points of one case (pseudonymised text only).
 
     ``evidence_links`` (the Review tab) gives each transcript line the id its citations link to; only one view
-    on a page may use it, as element ids must be unique.
+    on a page may use it, as element ids must be unique. Words the recogniser was less sure of than
+    ``low_confidence`` are marked (the setting of that name; 0 marks none).
     """
     segments = {s.index: (format_timestamp(s.start) if s.end > 0 else "", s.text) for s in case.segments}
     points = case.learning_points if points is None else points
     audio = evidence_links and case.audio_kept
     transcript = "".join(
         (f'<li id="{segment_anchor(s.index)}">' if evidence_links else "<li>")
-        + f'<span class="db-time">#{s.index} {_e(segments[s.index][0])}</span> {_e(s.text)}</li>'
+        + f'<span class="db-time">#{s.index} {_e(segments[s.index][0])}</span> '
+        + f"{_marked_text(s, low_confidence)}</li>"
         for s in case.segments
     )
+    marked, total = count_uncertain(case.segments, low_confidence)
+    if marked:
+        note = translate("case.low_confidence", language, marked=marked, total=total)
+        transcript += f'<li class="db-meta">{_e(note)}</li>'
     isbar = "".join(
         f"<dt>{_e(translate(f'isbar.{section.part.value}', language))}</dt><dd>{_e(section.text)}</dd>"
         for section in case.isbar

@@ -159,7 +159,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         choices = [(f"{p.reference or p.position + 1} · {p.title} "
                     f"({translate(f'review.status_{p.status}', language)})", p.id)
                    for p in case.learning_points]
-        return (case_html(case, language, evidence_links=True),
+        return (case_html(case, language, evidence_links=True, low_confidence=runtime.settings.low_confidence),
                 gr.update(choices=choices, value=choices[0][1] if choices else None))
 
     @friendly_errors

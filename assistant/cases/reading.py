@@ -104,7 +104,7 @@ def load_case(db: Database, case_id: str) -> CaseView:
         if case.transcript is not None:
             view.transcript_model = case.transcript.model_id
             view.segments = [
-                Segment(index=s.index, start=s.start, end=s.end, text=s.text, speaker=s.speaker)
+                Segment(index=s.index, start=s.start, end=s.end, text=s.text, speaker=s.speaker, words=s.words or [])
                 for s in case.transcript.segments
             ]
         if case.drafts:

@@ -53,6 +53,7 @@ def ingest(
 def show(case_id: Annotated[str, typer.Argument(help="The case's reference (UTH-2026-0142) or id.")]) -> None:
     """Print a case: timestamped pseudonymised transcript, ISBAR with its sources, draft learning points."""
     from assistant.cases import format_timestamp, load_case
+    from assistant.speech.words import count_uncertain, marked_pieces
 
     with user_errors():
         view = load_case(database(get_settings()), case_id)
@@ -61,8 +62,14 @@ def show(case_id: Annotated[str, typer.Argument(help="The case's reference (UTH-
     console.print(f"[bold]{translate_cli('cli.transcript')}[/bold] ({view.transcript_model or '-'})")
     timed = any(s.end > 0 for s in view.segments)
     stamps = {s.index: (format_timestamp(s.start) if timed else f"#{s.index}") for s in view.segments}
+    threshold = get_settings().low_confidence
     for s in view.segments:
-        console.print(f"  [{s.index}] {stamps[s.index]}  {s.text}", **PLAIN)
+        text = " ".join(f"[?{piece}]" if uncertain else piece for piece, uncertain in marked_pieces(s, threshold))
+        console.print(f"  [{s.index}] {stamps[s.index]}  {text}", **PLAIN)
+    marked, total = count_uncertain(view.segments, threshold)
+    if total:
+        console.print(translate_cli("cli.low_confidence", marked=marked, total=total, threshold=f"{threshold:g}"),
+                      **PLAIN)
     if not view.isbar and not view.learning_points:
         console.print(translate_cli("cli.no_draft", status=view.status))
         return

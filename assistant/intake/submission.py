@@ -366,6 +366,7 @@ def revise_transcript(
         for row in case.transcript.segments:
             if row.index in revised:
                 row.text = revised[row.index]
+                row.words = []  # a person wrote this text: the recogniser's confidence no longer applies
         audit.record(
             session, actor, "revise_transcript", case_id=case_id,
             before={"segments": [{"index": i, "chars": len(stored[i])} for i in sorted(revised)]},

@@ -28,6 +28,7 @@ from assistant.models import (
     Transcript,
 )
 from assistant.speech import audio
+from assistant.speech.words import align_words
 from assistant.store import Database
 from assistant.store.tables import AudioFile, Case, Draft, Job, LearningPoint, PseudonymEntry, utcnow
 from assistant.store.tables import Segment as SegmentRow
@@ -68,7 +69,11 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
         notes = None
     progress(Stage.pseudonymisation, 0.1)
     texts, entities = components.pseudonymiser.pseudonymise_many([s.text for s in transcript.segments])
-    segments = [s.model_copy(update={"text": t}) for s, t in zip(transcript.segments, texts, strict=True)]
+    # Words are cut to the pseudonymised text, so a replaced name survives only as its placeholder.
+    segments = [
+        s.model_copy(update={"text": t, "words": align_words(s.words, t)})
+        for s, t in zip(transcript.segments, texts, strict=True)
+    ]
     if notes is not None and any(n.isbar_part for n in notes):
         isbar = _isbar_from_notes(notes, segments)
     progress(Stage.pseudonymisation, 1.0)
@@ -86,7 +91,9 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
             duration_seconds=transcript.duration,
         )
         row.segments = [
-            SegmentRow(index=s.index, start=s.start, end=s.end, text=s.text, speaker=s.speaker) for s in segments
+            SegmentRow(index=s.index, start=s.start, end=s.end, text=s.text, speaker=s.speaker,
+                       words=[w.model_dump(mode="json") for w in s.words])
+            for s in segments
         ]
         session.add(row)
         session.add_all(

@@ -25,6 +25,7 @@ from assistant.speech.audio import SAMPLE_RATE
 from assistant.speech.transcriber import (
     CHUNK_SECONDS,
     ProgressCallback,
+    RawWord,
     SegmentCollector,
     chunks_with_offsets,
     total_seconds,
@@ -71,9 +72,22 @@ class ServerTranscription(BaseModel):
     language: str | None = None
     duration: float | None = None
     segments: list[ServerSegment] = []
-    # OpenAI sends words here rather than per segment. Segment has no field for words yet; they are validated
-    # now so a server whose words are malformed is found when it is configured, not later.
+    # OpenAI sends words here rather than per segment; they are shared out to the segments by time.
     words: list[ServerWord] | None = None
+
+    def segment_words(self, segment: ServerSegment) -> list[RawWord]:
+        """The segment's words with confidence: its own, or the answer's words that start inside it.
+
+        Words without a probability are left out: OpenAI's own API sends none, and a word without confidence
+        has nothing to mark.
+        """
+        if segment.words is not None:
+            candidates = segment.words
+        else:
+            candidates = [w for w in self.words or [] if segment.start <= (w.start + w.end) / 2 <= segment.end]
+        if any(w.probability is None for w in candidates):
+            return []
+        return [(w.word, w.start, w.end, w.probability) for w in candidates]
 
 
 class OpenAIServerTranscriber:
@@ -104,9 +118,11 @@ class OpenAIServerTranscriber:
                 answer = self._post(client, wav_bytes(chunk))
                 if answer.segments:
                     for segment in answer.segments:
-                        collector.add(offset, length, segment.start, segment.end, segment.text)
+                        collector.add(offset, length, segment.start, segment.end, segment.text,
+                                      answer.segment_words(segment))
                 else:  # a server that ignores verbose_json still gives the text, timed as the whole piece
-                    collector.add(offset, length, 0.0, length, answer.text)
+                    whole = ServerSegment(start=0.0, end=length, text=answer.text)
+                    collector.add(offset, length, 0.0, length, answer.text, answer.segment_words(whole))
                 detected = detected or LANGUAGE_CODES.get((answer.language or "").lower(), answer.language)
                 recorded = offset + length
                 collector.report(recorded)

@@ -10,10 +10,13 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 
 from assistant.errors import ModelUnavailable
-from assistant.models import Segment, Transcript
+from assistant.models import Segment, Transcript, Word
 from assistant.speech.audio import SAMPLE_RATE, duration_seconds, iter_chunks_16k_mono
+from assistant.speech.words import align_words
 
 ProgressCallback = Callable[[float], None]
+# A word as a backend gives it: (text, start, end, probability), times in seconds from the start of the piece.
+RawWord = tuple[str, float, float, float]
 
 # Long recordings are transcribed in pieces this long, so memory stays bounded whatever the length. Voice
 # detection holds a whole piece at once: 600 s pieces peaked ~390 MB above the loaded model, 120 s ~200 MB, at the
@@ -30,7 +33,8 @@ class Transcriber(Protocol):
     def transcribe(self, audio: np.ndarray | Path, progress: ProgressCallback | None = None) -> Transcript:
         """Transcribe 16 kHz mono float32 samples or an audio file; ``progress`` gets the fraction done.
 
-        Segment times are seconds from the start of the recording. No speech gives no segments (callers
+        Segment times are seconds from the start of the recording, and so are the times of a segment's words
+        (backends that know each word's confidence fill ``Segment.words``). No speech gives no segments (callers
         decide whether that is an error, e.g. ``NoSpeech``).
         """
         ...
@@ -65,14 +69,23 @@ class SegmentCollector:
         self.progress = progress
         self.segments: list[Segment] = []
 
-    def add(self, offset: float, chunk_seconds: float, start: float, end: float, text: str) -> None:
+    def add(self, offset: float, chunk_seconds: float, start: float, end: float, text: str,
+            words: list[RawWord] | None = None) -> None:
+        """One segment of the piece at ``offset``; ``words`` are (text, start, end, probability), times in the piece."""
         text = text.strip()
         if not text:
             return
         floor = self.segments[-1].start if self.segments else 0.0
         begin = min(max(offset + start, floor), offset + chunk_seconds)
         finish = min(max(offset + end, begin), offset + chunk_seconds)
-        self.segments.append(Segment(index=len(self.segments), start=round(begin, 3), end=round(finish, 3), text=text))
+        timed = [
+            Word(text=w_text, start=round(min(max(offset + w_start, begin), finish), 3),
+                 end=round(min(max(offset + w_end, offset + w_start, begin), finish), 3),
+                 probability=min(max(probability, 0.0), 1.0))
+            for w_text, w_start, w_end, probability in words or []
+        ]
+        self.segments.append(Segment(index=len(self.segments), start=round(begin, 3), end=round(finish, 3), text=text,
+                                     words=align_words(timed, text)))
         self.report(finish)
 
     def report(self, seconds_done: float) -> None:

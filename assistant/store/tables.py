@@ -149,6 +149,8 @@ class Segment(Base):
     end: Mapped[float] = mapped_column(Float)
     text: Mapped[str] = mapped_column(Text)
     speaker: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # [{"text", "start", "end", "probability"}], pseudonymised like ``text``; empty before words were kept.
+    words: Mapped[list[Any]] = mapped_column(JSON, default=list, server_default="[]")
 
     transcript: Mapped[Transcript] = relationship(back_populates="segments")
 

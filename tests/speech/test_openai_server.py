@@ -56,6 +56,9 @@ def test_a_danish_clip_comes_back_from_the_server_as_timed_segments(tmp_path: Pa
     assert all(0 <= s.start <= s.end <= transcript.duration + 0.01 for s in transcript.segments)
     assert transcript.segments[0].start < 1.0 and transcript.segments[-1].start > first_length
     assert reported[-1] == 1.0
+    assert all(s.words for s in transcript.segments), "the server's word confidence is kept"
+    assert all(s.start <= w.start <= w.end <= s.end and 0 <= w.probability <= 1
+               for s in transcript.segments for w in s.words)
     form = received.forms[0]
     assert (form["model"], form["language"], form["response_format"]) == ("whisper-base", "da", "verbose_json")
     assert form["timestamp_granularities[]"] == ["segment", "word"]
@@ -74,6 +77,36 @@ def test_a_long_recording_goes_in_pieces_with_times_from_the_start(settings: Set
     assert [s.start for s in transcript.segments] == [0.5, 2.5, 4.5]
     assert [s.end for s in transcript.segments] == [1.5, 3.5, 5.0]  # the last piece is 1 s long
     assert received.authorization == ["Bearer hemmelig"] * 3
+
+
+def test_words_the_server_lists_apart_are_shared_out_to_their_segments_in_recording_time(settings: Settings) -> None:
+    def openai_style(samples: np.ndarray, form: dict) -> dict:
+        return {"text": "Noget blev sagt.", "segments": [{"start": 0.5, "end": 1.5, "text": " Noget blev sagt."}],
+                "words": [{"word": "Noget", "start": 0.5, "end": 0.8, "probability": 0.3},
+                          {"word": "blev", "start": 0.8, "end": 1.1, "probability": 0.9},
+                          {"word": "sagt.", "start": 1.1, "end": 1.5, "probability": 0.8}]}
+
+    with app_in_thread(transcription_app(openai_style)[0]) as url:
+        transcript = OpenAIServerTranscriber(server_settings(settings, url), chunk_seconds=2.0).transcribe(
+            np.zeros(4 * SAMPLE_RATE, dtype=np.float32))
+
+    second = transcript.segments[1]
+    assert [(w.text, w.start, w.end, w.probability) for w in second.words] == [
+        ("Noget", 2.5, 2.8, 0.3), ("blev", 2.8, 3.1, 0.9), ("sagt.", 3.1, 3.5, 0.8)]
+    # OpenAI's own API sends words without probability: with nothing to mark, none are kept.
+    with app_in_thread(transcription_app(one_segment_per_piece)[0]) as url:
+        plain = OpenAIServerTranscriber(server_settings(settings, url), chunk_seconds=2.0).transcribe(
+            np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
+    assert plain.segments[0].words == []
+
+    def text_and_words_only(samples: np.ndarray, form: dict) -> dict:
+        return {"text": "Stop nu.", "words": [{"word": "Stop", "start": 0.2, "end": 0.6, "probability": 0.4},
+                                              {"word": "nu.", "start": 0.6, "end": 0.9, "probability": 0.95}]}
+
+    with app_in_thread(transcription_app(text_and_words_only)[0]) as url:
+        bare = OpenAIServerTranscriber(server_settings(settings, url)).transcribe(
+            np.zeros(2 * SAMPLE_RATE, dtype=np.float32))
+    assert [(w.text, w.probability) for w in bare.segments[0].words] == [("Stop", 0.4), ("nu.", 0.95)]
 
 
 def test_a_busy_server_is_asked_again_after_a_pause(settings: Settings) -> None:

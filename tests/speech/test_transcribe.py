@@ -54,6 +54,11 @@ def test_bundled_whisper_transcribes_english_speech_accurately(english_clip: Pat
     assert abs(transcript.duration - 9) < 3
     assert all(0 <= s.start <= s.end <= transcript.duration for s in transcript.segments)
     assert reported == sorted(reported) and reported[-1] == 1.0
+    # Every segment carries its words, timed inside it, with Whisper's confidence in each.
+    assert all(" ".join(w.text for w in s.words) == " ".join(s.text.split()) for s in transcript.segments)
+    assert all(s.start <= w.start <= w.end <= s.end for s in transcript.segments for w in s.words)
+    assert all(0 <= w.probability <= 1 for s in transcript.segments for w in s.words)
+    assert sum(w.probability for s in transcript.segments for w in s.words) / len(words(transcript.text).split()) > 0.6
 
 
 def test_danish_speech_gives_segments_in_time_order_that_point_at_the_speech(
