@@ -88,13 +88,7 @@ class FasterWhisperTranscriber:
             recorded = offset + length
             collector.report(recorded)
             release_freed_memory()
-        collector.report(collector.duration)
-        return Transcript(
-            segments=collector.segments,
-            language=language or detected,
-            duration=round(recorded, 3),
-            model_id=self.model_id,
-        )
+        return collector.transcript(language or detected, recorded, self.model_id)
 
     def model(self) -> WhisperModel:
         """The loaded model, shared by every transcriber in this process with the same model and device."""

@@ -126,13 +126,7 @@ class OpenAIServerTranscriber:
                 detected = detected or LANGUAGE_CODES.get((answer.language or "").lower(), answer.language)
                 recorded = offset + length
                 collector.report(recorded)
-        collector.report(collector.duration)
-        return Transcript(
-            segments=collector.segments,
-            language=language or detected,
-            duration=round(recorded, 3),
-            model_id=self.model_id,
-        )
+        return collector.transcript(language or detected, recorded, self.model_id)
 
     def _client(self) -> httpx.Client:
         seconds = self.settings.transcriber_call_seconds

@@ -68,13 +68,7 @@ class OpenAIWhisperTranscriber:
             detected = detected or result.get("language")
             recorded = offset + length
             collector.report(recorded)
-        collector.report(collector.duration)
-        return Transcript(
-            segments=collector.segments,
-            language=language or detected,
-            duration=round(recorded, 3),
-            model_id=self.model_id,
-        )
+        return collector.transcript(language or detected, recorded, self.model_id)
 
     def model(self) -> Any:
         """The loaded model (imports whisper and torch only now), shared per process."""

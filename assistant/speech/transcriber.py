@@ -92,6 +92,11 @@ class SegmentCollector:
         if self.progress is not None:
             self.progress(min(1.0, max(0.0, seconds_done / self.duration)))
 
+    def transcript(self, language: str | None, recorded: float, model_id: str) -> Transcript:
+        """The finished transcript (progress reported as complete); ``recorded``: seconds of audio read."""
+        self.report(self.duration)
+        return Transcript(segments=self.segments, language=language, duration=round(recorded, 3), model_id=model_id)
+
 
 def require_package(module: str, install: str, backend: str) -> None:
     """Fail early and clearly when an optional backend's package is not installed (checked without importing)."""

@@ -77,13 +77,7 @@ class TransformersTranscriber:
                 collector.add(offset, length, start, length if end is None else float(end), text)
             recorded = offset + length
             collector.report(recorded)
-        collector.report(collector.duration)
-        return Transcript(
-            segments=collector.segments,
-            language=self.settings.whisper_language,
-            duration=round(recorded, 3),
-            model_id=self.model_id,
-        )
+        return collector.transcript(self.settings.whisper_language, recorded, self.model_id)
 
     def pipeline(self) -> Any:
         """The loaded pipeline (imports transformers and torch only now)."""
