@@ -56,7 +56,7 @@ AudienceOpt = Annotated[AudienceChoice, typer.Option(help="staff: public and int
                                                           "public points only.")]
 LlmOpt = Annotated[bool, typer.Option("--llm/--no-llm", help="Name themes with the LLM (else keywords).")]
 OutputOpt = Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")]
-PATTERN_COLUMNS = ["theme_id", "label", "month", "sector", "learning_point_id", "crosses_sectors"]
+PATTERN_COLUMNS = ["theme_id", "label", "month", "sector", "reference", "learning_point_id", "crosses_sectors"]
 
 
 def patterns(
@@ -88,7 +88,7 @@ def _patterns_csv(found) -> str:
     """One row per theme member: theme × month × sector, for a spreadsheet."""
     import pandas as pd
 
-    rows = [{"theme_id": t.id, "label": t.label, "month": p.month, "sector": p.sector,
+    rows = [{"theme_id": t.id, "label": t.label, "month": p.month, "sector": p.sector, "reference": p.reference,
              "learning_point_id": p.learning_point_id, "crosses_sectors": t.crosses_sectors}
             for t in found.themes for p in (found.points[i] for i in t.member_ids)]
     return pd.DataFrame(rows, columns=PATTERN_COLUMNS).to_csv(index=False)
@@ -109,7 +109,9 @@ def _print_themes(found, llm: bool) -> None:
         console.print("    " + "  ".join(f"{m}: {n}" for m, n in theme.months.items()), **PLAIN)
         if theme.label_source == "keywords" and llm:
             console.print("    " + translate_cli("learning.cli.label_from_keywords", reason=theme.label_note), **PLAIN)
-        console.print("    " + ", ".join(theme.cited_ids), **PLAIN)
+        # what a person reads and can type back (`debrief show UTH-2026-0142`); the id only for an unnumbered point
+        cited = (found.points[i].reference or i if i in found.points else i for i in theme.cited_ids)
+        console.print("    " + ", ".join(cited), **PLAIN)
 
 
 def trends(
