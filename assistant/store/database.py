@@ -58,12 +58,12 @@ class Database:
         finally:
             session.close()
 
-    def upgrade(self) -> None:
-        """Bring the schema to the newest migration (idempotent)."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema to ``revision``, the newest migration by default (idempotent)."""
         with self.engine.begin() as connection:
             config = _alembic_config(self.url, self.reference_prefix)
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 
 from assistant.cases import load_case
@@ -16,7 +15,7 @@ from assistant.privacy import Pseudonymiser
 from assistant.settings import Settings
 from assistant.speech.transcriber import SegmentCollector
 from assistant.speech.words import align_words, count_uncertain, marked_pieces
-from assistant.store.database import Database, _alembic_config
+from assistant.store.database import Database
 from assistant.store.tables import Segment as SegmentRow
 from tests.support import audio_factory
 from tests.support.fakes import FakeChat, fake_draft
@@ -94,10 +93,7 @@ def test_a_corrected_or_older_segment_is_shown_unmarked():
 def test_transcripts_stored_before_words_were_kept_still_load(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db = Database(url)
-    with db.engine.begin() as connection:
-        config = _alembic_config(url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0006")  # a store from before word confidence
+    db.upgrade("0006")  # a store from before word confidence
     with db.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO cases (id, reference, source_kind, content_hash, receipt_hash, sector, unit, event_type, "

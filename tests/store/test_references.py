@@ -11,7 +11,6 @@ import threading
 import uuid
 
 import pytest
-from alembic import command
 from sqlalchemy import select, text
 
 from assistant.intake import submit_notes
@@ -20,7 +19,7 @@ from assistant.cases import find_case, find_point
 from assistant.references import parse_reference
 from assistant.settings import Settings
 from assistant.store import open_database
-from assistant.store.database import Database, _alembic_config
+from assistant.store.database import Database
 from assistant.store.tables import Case, Draft, LearningPoint, ReferenceCounter
 
 CONTEXT = CaseContext(sector=Sector.hospital, unit="Akutmodtagelsen")
@@ -134,10 +133,7 @@ def test_the_prefix_is_a_setting_and_a_case_keeps_the_reference_it_was_given(tmp
 def test_the_migration_numbers_existing_cases_and_points_in_creation_order(tmp_path):
     url = f"sqlite:///{tmp_path / 'old.db'}"
     db = Database(url)
-    with db.engine.begin() as connection:
-        config = _alembic_config(url)
-        config.attributes["connection"] = connection
-        command.upgrade(config, "0005")  # a store from before references
+    db.upgrade("0005")  # a store from before references
     rows = [("c-late", "2026-02-01 10:00:00"), ("c-early", "2026-01-05 09:00:00"), ("c-old", "2025-11-30 08:00:00")]
     with db.engine.begin() as connection:
         for case_id, created in rows:
