@@ -39,9 +39,7 @@ from assistant.models import (
     LearningPointDraft,
     Sector,
     Segment,
-    Severity,
     SourceKind,
-    SuggestedAction,
 )
 from assistant.review import approve, erase_case, reject, release_feedback, send_back
 from assistant.settings import Settings
@@ -79,15 +77,9 @@ class DemoFollowUp(BaseModel):
     status: ActionStatus = ActionStatus.planned
 
 
-class DemoPoint(BaseModel):
-    title: str
-    what_happened: str
-    contributing_factors: list[str] = Field(default_factory=list)
-    what_went_well: list[str] = Field(default_factory=list)
-    suggested_actions: list[SuggestedAction] = Field(default_factory=list)
-    category: str
-    severity: Severity = Severity.none
-    safety_ii: bool = False
+class DemoPoint(LearningPointDraft):
+    """A drafted point as the file gives it: the lines it quotes (its evidence), and what review did with it."""
+
     lines: list[int] = Field(default_factory=list)
     decision: DemoDecision | None = None
     follow_up: DemoFollowUp | None = None
@@ -160,10 +152,9 @@ def _drafter(case: DemoCase, version: str):
         sections = [IsbarSection(part=part, text=section.text, segment_indices=shifted(section.lines))
                     for part, section in case.isbar.items()]
         points = [
-            LearningPointDraft(
-                **point.model_dump(exclude={"lines", "decision", "follow_up", "suggested_actions"}),
-                suggested_actions=point.suggested_actions,
-                evidence=[Evidence(segment_index=i, quote=segments[i].text[:160]) for i in shifted(point.lines)],
+            LearningPointDraft.model_validate(
+                point.model_dump(exclude={"lines", "decision", "follow_up"})
+                | {"evidence": [Evidence(segment_index=i, quote=segments[i].text[:160]) for i in shifted(point.lines)]}
             )
             for point in case.points
         ]
