@@ -14,6 +14,7 @@ from assistant.learning import ActionPlan, track_action
 from tests.support.learning_cases import AGENT, LabelChat, decided_on, store_approved, store_point, synthetic_points
 from tests.ui.test_ui_api import RunningApp, serve_app
 from tests.ui.test_ui_browser import browser, log_in, open_tab, page  # noqa: F401 - pytest fixtures
+from ui.overview_tab import this_month
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +63,13 @@ def test_a_learning_agent_downloads_the_monthly_report_and_sees_the_actions(runn
     open_tab(page, "Overblik")
     overview = page.locator("#tab-overview")
     overview.get_by_text("Månedsrapport", exact=True).click()
-    overview.get_by_label("Måned (ÅÅÅÅ-MM)").fill("2026-11")
+    month = overview.get_by_label("Måned (ÅÅÅÅ-MM)")
+    # The accordion mounts its fields as it opens: a value typed before that is replaced by the default
+    # (this month), so wait for the default to show, then type and check the typed month stuck.
+    expect(month).to_have_value(this_month())
+    month.fill("2026-11")
+    page.wait_for_timeout(300)
+    expect(month).to_have_value("2026-11")
     overview.get_by_role("button", name="Lav månedsrapport").click()
     report_file = page.locator("#db-report-file")
     expect(report_file).to_contain_text("debrief-report-2026-11", timeout=60_000)
