@@ -1,6 +1,7 @@
 """Which ISBAR part each transcript line belongs to, decided without generating text.
 
-Three votes per line: word cues (``prompts/drafting_cues.yaml``), closeness (multilingual-e5) to example lines of
+First choice: the trained line classifier (``isbar_classifier``), when it fits the configured embedder. Otherwise
+three votes per line: word cues (``prompts/drafting_cues.yaml``), closeness (multilingual-e5) to example lines of
 each part (``prompts/isbar_lines.yaml``), and the line's place in the talk (who-we-are comes first, advice last).
 A line with fewer than three words of content (fillers, "ja", "okay") belongs to no part. Runs in about a second
 for a 1,500-word debrief on two cores, where one LLM pass over the same lines takes over a minute.
@@ -16,6 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from assistant.drafting.cues import Cues
+from assistant.drafting.isbar_classifier import load_classifier
 from assistant.models import IsbarPart, IsbarSection, Segment
 from prompts import PROMPTS_DIR
 
@@ -69,8 +71,11 @@ def label_lines(segments: list[Segment], embedder, cues: Cues) -> list[IsbarPart
     """One ISBAR part (or None) per segment, in order."""
     if not segments:
         return []
-    vectors, owners = _examples_embedded(embedder)
     lines = np.asarray(embedder.embed_passages([s.text for s in segments]))
+    classifier = load_classifier()
+    if classifier is not None and classifier.fits(embedder.model_id):
+        return classifier.label(segments, lines, cues)
+    vectors, owners = _examples_embedded(embedder)
     similarity = lines @ vectors.T  # lines × examples
     labels: list[IsbarPart | None] = []
     placed = len(segments) >= 4  # in a short note every line is "early" and "late" at once
@@ -88,6 +93,14 @@ def label_lines(segments: list[Segment], embedder, cues: Cues) -> list[IsbarPart
         best = _CLASSES[int(score.argmax())]
         labels.append(best if isinstance(best, IsbarPart) else None)
     return labels
+
+
+def labeller_version(embedder) -> str:
+    """What labelled the lines, for the draft's prompt version: the classifier's version or the examples'."""
+    classifier = load_classifier()
+    if classifier is not None and classifier.fits(embedder.model_id):
+        return f"classifier{classifier.version}"
+    return load_examples().version
 
 
 def sections_from_labels(segments: list[Segment], labels: list[IsbarPart | None], cues: Cues,

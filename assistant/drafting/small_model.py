@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from assistant.drafting.cues import Cues, load_cues, words
 from assistant.drafting.faithfulness import borrowed, check_went_well, drop_repeats, repeats, support
-from assistant.drafting.isbar_lines import label_lines, load_examples, sections_from_labels
+from assistant.drafting.isbar_lines import label_lines, labeller_version, sections_from_labels
 from assistant.drafting.options import DraftingOptions
 from assistant.drafting.point_plan import PlannedPoint, plan_points
 from assistant.drafting.rendering import category_list, data_text, render_context
@@ -284,12 +284,11 @@ def draft_small(
     elif chat is None:
         method = DraftMethod.extractive
     trace.seconds = time.perf_counter() - started
-    examples = load_examples()
     draft = Draft(
         isbar=isbar if isbar is not None else sections_from_labels(segments, labels, cues),
         learning_points=points,
         prompt_id=prompt.id,
-        prompt_version=f"{prompt.version}+cues{cues.version}+lines{examples.version}",
+        prompt_version=f"{prompt.version}+cues{cues.version}+lines{labeller_version(embedder)}",
         model_id=chat.model_id if chat is not None else "extractive",
         attempts=trace.calls,
         tokens_in=trace.tokens_in,
