@@ -63,6 +63,18 @@ class NotAllowed(DebriefError):
     key = "auth.not_allowed"
 
 
+class NotAuthenticated(DebriefError):
+    """A call to the REST API came without a token, or with one that is unknown or revoked."""
+
+    key = "api.token_invalid"
+
+
+class TooManyRequests(NotAllowed):
+    """A caller (a receipt lookup's address, an API token) went over its limit per minute; it may try again later."""
+
+    key = "receipt.too_many_lookups"
+
+
 class NotFound(DebriefError):
     """The case, job or learning point does not exist (or is not visible to this user)."""
 

@@ -282,6 +282,10 @@ class Settings(BaseSettings):
     receipt_lookups_per_minute: int = Field(
         10, ge=1, description="Receipt-code lookups one client (address) may make per minute; more are refused."
     )
+    api_requests_per_minute: int = Field(
+        60, ge=1, description="Calls one REST API token (`debrief tokens create`) may make in any 60 seconds; more "
+        "get 429 until the window has room again.",
+    )
     host: str = Field(
         "127.0.0.1", description="Address the app listens on; 0.0.0.0 serves other machines (put TLS in front)."
     )

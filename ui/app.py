@@ -21,6 +21,7 @@ from assistant.jobs import Runtime
 from assistant.onboarding import has_users
 from assistant.settings import Settings
 from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
+from ui.api import API_PATH, api_app
 from ui.context import AppContext, t
 from ui.labels import Labels, language_switch
 from ui.public import build_public
@@ -115,6 +116,8 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
 
     # Before the mount at "/", which would otherwise swallow "/setup".
     app.include_router(setup_routes(ctx.first_admin, settings.ui_language, first_admin_created))
+    # The REST API, likewise before "/": tokens instead of logins, its own schema and JSON errors.
+    app.mount(API_PATH, api_app(ctx))
     app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=login_message_for(runtime, login_message),
                                **common)
     served = _mounted_gradio(app, main)

@@ -9,7 +9,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
-from assistant.errors import NotAllowed
+from assistant.errors import TooManyRequests
 
 # 128 bits of randomness, grouped for reading aloud or typing from a phone.
 _ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: fewer typing mistakes
@@ -41,14 +41,19 @@ class LookupLimiter:
     WINDOW_SECONDS = 60.0
     MAX_CLIENTS = 10_000  # forget the quietest clients first if an attacker rotates addresses
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute = per_minute
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic, *,
+                 message_key: str = "receipt.too_many_lookups", window_seconds: float | None = None) -> None:
+        self.per_minute = per_minute  # per window: one minute unless ``window_seconds`` says otherwise
+        if window_seconds is not None:
+            self.WINDOW_SECONDS = window_seconds  # the open report page counts per hour
+        self.message_key = message_key  # the same window also limits API tokens, with its own message
         self.clock = clock
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
     def check(self, client: str) -> None:
-        """Count one lookup by ``client``; raise a translated NotAllowed when it is over the limit."""
+        """Count one lookup by ``client``; raise a translated TooManyRequests (a NotAllowed) when it is over the
+        limit."""
         now = self.clock()
         with self._lock:
             times = self._seen.setdefault(client, deque())
@@ -56,7 +61,8 @@ class LookupLimiter:
                 times.popleft()
             if len(times) >= self.per_minute:
                 wait = max(1, round(self.WINDOW_SECONDS - (now - times[0])))
-                raise NotAllowed("receipt.too_many_lookups", seconds=wait, limit=self.per_minute)
+                raise TooManyRequests(self.message_key, seconds=wait, minutes=max(1, -(-wait // 60)),
+                                      limit=self.per_minute)
             times.append(now)
             if len(self._seen) > self.MAX_CLIENTS:
                 self._forget_idle(now)

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import typer
 
-from assistant.cli import backup, cases, demo, jobs, learning, measure, review, search, setup
+from assistant.cli import backup, cases, demo, jobs, learning, measure, review, search, setup, tokens
 
 Command = tuple[str, Callable[..., None]]
 
@@ -40,6 +40,8 @@ GROUPS: list[Group] = [
     Group("review", "Learning-agent review from the shell (acts as the local administrator).",
           [("list", review.review_list), ("approve", review.review_approve), ("reject", review.review_reject)]),
     Group("users", "Local user accounts.", [("add", setup.users_add)]),
+    Group("tokens", "Tokens for integrations of the REST API (/api/v1); the secret is shown once.",
+          [("create", tokens.tokens_create), ("list", tokens.tokens_list), ("revoke", tokens.tokens_revoke)]),
     Group("actions", "Follow-up of suggested actions on approved learning points (PDSA).",
           [("list", learning.actions_list), ("add", learning.actions_add), ("update", learning.actions_update)]),
     Group("demo", "Synthetic [DEMO] cases that show every tab working; removed again exactly.",

@@ -56,7 +56,6 @@ AudienceOpt = Annotated[AudienceChoice, typer.Option(help="staff: public and int
                                                           "public points only.")]
 LlmOpt = Annotated[bool, typer.Option("--llm/--no-llm", help="Name themes with the LLM (else keywords).")]
 OutputOpt = Annotated[Path | None, typer.Option(help="Write to this file instead of printing.")]
-PATTERN_COLUMNS = ["theme_id", "label", "month", "sector", "reference", "learning_point_id", "crosses_sectors"]
 
 
 def patterns(
@@ -79,19 +78,9 @@ def patterns(
     if fmt == TableFormat.json:
         emit(found.model_dump_json(indent=2), output)
     elif fmt == TableFormat.csv:
-        emit(_patterns_csv(found), output)
+        emit(found.to_csv(), output)
     else:
         _print_themes(found, llm)
-
-
-def _patterns_csv(found) -> str:
-    """One row per theme member: theme × month × sector, for a spreadsheet."""
-    import pandas as pd
-
-    rows = [{"theme_id": t.id, "label": t.label, "month": p.month, "sector": p.sector, "reference": p.reference,
-             "learning_point_id": p.learning_point_id, "crosses_sectors": t.crosses_sectors}
-            for t in found.themes for p in (found.points[i] for i in t.member_ids)]
-    return pd.DataFrame(rows, columns=PATTERN_COLUMNS).to_csv(index=False)
 
 
 def _print_themes(found, llm: bool) -> None:

@@ -44,6 +44,7 @@ MIN_POINTS = 3  # silhouette needs at least two groups and one point more
 NAMING_POINTS = 6  # the most central points the LLM reads; more only slows the small model down
 NAMING_MAX_TOKENS = 60
 KEYWORDS = 5
+PATTERN_COLUMNS = ["theme_id", "label", "month", "sector", "reference", "learning_point_id", "crosses_sectors"]
 _STOPWORDS = Path(__file__).parent / "pattern_data" / "stopwords_da.txt"
 
 
@@ -393,6 +394,14 @@ class Patterns(BaseModel):
         rows = [{"theme": f"{t.id} {t.label}", "sector": s, "points": c}
                 for t in self.themes for s, c in t.sectors.items()]
         return pd.DataFrame(rows, columns=["theme", "sector", "points"])
+
+    def to_csv(self) -> str:
+        """One row per theme member (theme × month × sector), for a spreadsheet or a BI tool; the reference
+        beside the id so rows join on what people read."""
+        rows = [{"theme_id": t.id, "label": t.label, "month": p.month, "sector": p.sector, "reference": p.reference,
+                 "learning_point_id": p.learning_point_id, "crosses_sectors": t.crosses_sectors}
+                for t in self.themes for p in (self.points[i] for i in t.member_ids)]
+        return pd.DataFrame(rows, columns=PATTERN_COLUMNS).to_csv(index=False)
 
 
 def _counts(values: list[str]) -> dict[str, int]:

@@ -59,6 +59,23 @@ class LoginSession(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class ApiToken(Base):
+    """A token one integration uses on the REST API, with its scopes. Only a hash of the secret is kept; the
+    secret is shown once, at creation. Revoked tokens stay, so the audit trail can still name them."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(120), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  # the secret's first characters, to tell tokens apart in lists
+    scopes: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
+
+
 class ReferenceCounter(Base):
     """The last case number given out in a year (``assistant.store.numbering`` bumps it atomically at intake)."""
 

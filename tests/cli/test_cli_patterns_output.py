@@ -25,7 +25,7 @@ def _found() -> Patterns:
 
 
 def test_the_csv_has_each_points_reference_beside_its_id():
-    rows = list(csv.DictReader(io.StringIO(cli_learning._patterns_csv(_found()))))
+    rows = list(csv.DictReader(io.StringIO(_found().to_csv())))
     assert [(r["reference"], r["learning_point_id"]) for r in rows] == [
         ("UTH-2026-0001/1", f"{1:032x}"), ("UTH-2026-0002/1", f"{2:032x}")]
 
