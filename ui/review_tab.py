@@ -24,6 +24,7 @@ from assistant.review import (
     save_feedback,
     send_back,
 )
+from assistant.review.similarity_judgements import judge_similarity, similar_for_review
 from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import parse_date
 from ui.filters import case_filter_inputs, category_choices
@@ -75,6 +76,15 @@ def visibility_choices(language: str) -> list[tuple[str, str]]:
     return [(t("review.visibility_staff", language), "staff"), (t("review.visibility_public", language), "public")]
 
 
+def similar_headers(language: str) -> list[str]:
+    return t("review.similar_headers", language).split("|")
+
+
+def judgement_label(similar: bool | None, language: str) -> str:
+    """This agent's verdict on a pair as a word ("Ligner" / "Ligner ikke"), or a dash before any."""
+    return "–" if similar is None else t("review.similar_yes" if similar else "review.similar_no", language)
+
+
 def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     runtime = ctx.runtime
     with gr.Accordion(t("review.filters", "da"), open=False) as filters_box:
@@ -119,6 +129,20 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
                 save_edit = labels.button("review.save_edit")
             labels.register(edit_box, "review.edit")
             action_message = gr.HTML()
+    # Approved earlier cases like this one; the agent's "similar" / "not similar" becomes evaluation data.
+    with gr.Accordion(t("review.similar", "da"), open=False) as similar_box:
+        similar_table = labels.make(gr.Dataframe, "review.similar_list", interactive=False, wrap=True,
+                                    extra=lambda lang: {"headers": similar_headers(lang)})
+        with gr.Row():
+            similar_other = labels.make(gr.Dropdown, "review.similar_other", choices=[], allow_custom_value=True,
+                                        scale=2)
+            similar_note = labels.make(gr.Textbox, "review.similar_note", scale=3)
+        with gr.Row():
+            similar_find = labels.button("review.similar_find")
+            similar_yes = labels.button("review.similar_yes", variant="primary")
+            similar_no = labels.button("review.similar_no")
+        similar_message = gr.HTML()
+    labels.register(similar_box, "review.similar")
     with gr.Accordion(t("review.feedback", "da"), open=False) as feedback_box:
         feedback_text = labels.make(gr.Textbox, "review.feedback_text", lines=6)
         with gr.Row():
@@ -234,6 +258,45 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         release_feedback(runtime.db, ctx.actor(request), case_value, text)
         return message_html(t("review.feedback_released", language), "ok")
 
+    def similar_frame(language, found) -> pd.DataFrame:
+        rows = [[f.reference or f.case_id, f"{f.score:.2f}", "; ".join(f.titles), judgement_label(f.similar, language)]
+                for f in found]
+        return pd.DataFrame(rows, columns=similar_headers(language))
+
+    @friendly_errors
+    def show_similar(language, case_value, request: gr.Request):
+        if not case_value:
+            return similar_frame(language, []), gr.update(choices=[], value=None)
+        found = similar_for_review(runtime.db, runtime.index, ctx.actor(request), case_value)
+        choices = [(f"{f.reference or f.case_id} · {f.titles[0] if f.titles else ''}", f.case_id) for f in found]
+        return similar_frame(language, found), gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+    @friendly_errors
+    def refresh_similar(language, case_value, request: gr.Request):
+        # After a judgement only the verdicts change: the agent's choice of case stays where it was.
+        found = similar_for_review(runtime.db, runtime.index, ctx.actor(request), case_value) if case_value else []
+        return similar_frame(language, found)
+
+    def judge(language, case_value, other_value, note_value, request: gr.Request, *, similar: bool) -> str:
+        if not case_value or not other_value:
+            raise InvalidInput("input.invalid", reason=t("review.similar_other", language))
+        judged = judge_similarity(runtime.db, ctx.actor(request), case_value, other_value, similar,
+                                  note_value or None)
+        case_ref = judged.case_a_reference or judged.case_a_id
+        other_ref = judged.case_b_reference or judged.case_b_id
+        if case_value not in (judged.case_a_id, judged.case_a_reference):  # say it the way round the agent asked
+            case_ref, other_ref = other_ref, case_ref
+        key = "review.similar_saved_yes" if similar else "review.similar_saved_no"
+        return message_html(t(key, language, case=case_ref, other=other_ref), "ok")
+
+    @friendly_errors
+    def do_judge_similar(language, case_value, other_value, note_value, request: gr.Request):
+        return judge(language, case_value, other_value, note_value, request, similar=True)
+
+    @friendly_errors
+    def do_judge_not_similar(language, case_value, other_value, note_value, request: gr.Request):
+        return judge(language, case_value, other_value, note_value, request, similar=False)
+
     filters = [lang, sectors, unit, category, since, until, statuses]
     refresh.click(load_queue, filters, [queue, case_id], api_name="review_queue")
     open_button.click(show_case, [lang, case_id], [case_view, point_id], api_name="open_case")
@@ -260,3 +323,9 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     save_button.click(do_save_feedback, [lang, case_id, feedback_text], feedback_message, api_name="save_feedback")
     release_button.click(do_release_feedback, [lang, case_id, feedback_text], feedback_message,
                          api_name="release_feedback")
+    similar_find.click(show_similar, [lang, case_id], [similar_table, similar_other], api_name="similar_for_review")
+    open_button.click(show_similar, [lang, case_id], [similar_table, similar_other], api_visibility="private")
+    for button, handler, name in ((similar_yes, do_judge_similar, "judge_similar"),
+                                  (similar_no, do_judge_not_similar, "judge_not_similar")):
+        button.click(handler, [lang, case_id, similar_other, similar_note], similar_message, api_name=name).success(
+            refresh_similar, [lang, case_id], similar_table, api_visibility="private")

@@ -39,6 +39,8 @@ GROUPS: list[Group] = [
           [("rebuild", search.index_rebuild), ("check", search.index_check)]),
     Group("review", "Learning-agent review from the shell (acts as the local administrator).",
           [("list", review.review_list), ("approve", review.review_approve), ("reject", review.review_reject)]),
+    Group("judgements", "Learning agents' similar / not similar judgements of case pairs (evaluation data).",
+          [("export", review.judgements_export)]),
     Group("users", "Local user accounts.", [("add", setup.users_add)]),
     Group("tokens", "Tokens for integrations of the REST API (/api/v1); the secret is shown once.",
           [("create", tokens.tokens_create), ("list", tokens.tokens_list), ("revoke", tokens.tokens_revoke)]),

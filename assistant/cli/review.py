@@ -1,8 +1,10 @@
 """`debrief review list|approve|reject`: the learning agent's review from the shell, acting as the local
-administrator (``SYSTEM``), with the same queue filters as the app's Review tab."""
+administrator (``SYSTEM``), with the same queue filters as the app's Review tab; `debrief judgements export`: the
+agents' similar-case judgements as an evaluation file."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -56,3 +58,14 @@ def review_reject(point_id: PointArg, reason: str, note: str = "") -> None:
     runtime = open_runtime()
     with user_errors():
         reject(runtime.db, runtime.index, SYSTEM, point_id, reason=reason, note=note or None)
+
+
+def judgements_export(
+    output: Annotated[Path, typer.Option(help="JSONL file to write, one judgement a line.")] = Path(
+        "similarity-judgements.jsonl"),
+) -> None:
+    """Export learning agents' "similar" / "not similar" judgements of case pairs, to keep as an evaluation file."""
+    from assistant.review.similarity_judgements import export_judgements
+
+    count = export_judgements(database(get_settings()), output)
+    console.print(f"{count} judgements → {output}", **PLAIN)

@@ -47,6 +47,11 @@ def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: 
                     from assistant.evaluation.similar_cases import evaluate_similar_cases
                     out["similar_cases"] = evaluate_similar_cases(retrieval_set, settings) | {
                         "data": str(retrieval_set)}
+                from assistant.evaluation.judged_pairs import evaluate_stored_judgements
+                try:
+                    out["judgements"] = evaluate_stored_judgements(settings)
+                except Exception as exc:  # the data-set figures stand without the store's judgements
+                    out["judgements"] = {"error": f"{type(exc).__name__}: {exc}"}
         except Exception as exc:  # report and go on
             out = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc(limit=5)}
         result["parts"][part] = out
@@ -121,6 +126,9 @@ def tables(result: dict[str, Any]) -> list[Table]:
             if "similar_cases" in data:
                 out.append(t)
                 t = _similar_cases_table(data["similar_cases"])
+            if "judgements" in data:
+                out.append(t)
+                t = _judgements_table(data["judgements"])
         out.append(t)
     return out
 
@@ -139,6 +147,26 @@ def _similar_cases_table(data: dict[str, Any]) -> Table:
             errors = figures["threshold"]
             t.add_row(split, "dense (today)" if method == "dense" else "hybrid + cases (new)", *forms,
                       f"{errors['off_topic_with_hit']:.1%}", f"{errors['on_topic_nothing']:.1%}")
+    return t
+
+
+def _judgements_table(data: dict[str, Any]) -> Table:
+    """The search against learning agents' "similar" / "not similar" judgements; one line when there are none."""
+    if "error" in data or not data.get("judgements"):
+        t = Table(title="similarity judgements (Review)")
+        t.add_column("note")
+        t.add_row(data.get("error") or "no similarity judgements in the store yet")
+        return t
+    k = data["k"]
+    t = Table(title=f"similarity judgements (Review): {data['judgements']} judgements, "
+                    f"{data['similar_judgements']} similar, {data['not_similar_judgements']} not similar; "
+                    f"{data['skipped_queries']} directions not scorable (other case not approved)")
+    for c in ("pairs", "queries", "figure", "value"):
+        t.add_column(c)
+    for kind, figure in (("similar", f"recall@{k}"), ("not_similar", f"false_similar@{k}")):
+        value = data[figure]
+        t.add_row(kind.replace("_", " "), str(data[f"{kind}_queries"]), figure,
+                  "–" if value is None else f"{value:.3f}")
     return t
 
 

@@ -25,6 +25,13 @@ from assistant.review.reporter_status import (
     status_by_receipt,
     status_for_reporter,
 )
+from assistant.review.similarity_judgements import (
+    JudgementView,
+    judge_similarity,
+    judgements_for_case,
+    list_judgements,
+    similar_for_review,
+)
 
 __all__ = [
     "PointEdit",
@@ -46,6 +53,7 @@ __all__ = [
     "review_queue",
     "save_feedback",
     "send_back",
+    "similar_for_review",
     "status_by_receipt",
     "status_for_reporter",
 ]

@@ -334,6 +334,27 @@ class AnswerRating(Base):
     comment: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+class SimilarityJudgement(Base):
+    """A learning agent's "similar" / "not similar" on a pair of cases, kept as evaluation data for the search.
+
+    The pair is unordered (``case_a_id`` < ``case_b_id``); one row per agent and pair, so a later judgement replaces
+    the earlier one (the audit log keeps both). Goes with either case when it is erased."""
+
+    __tablename__ = "similarity_judgements"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_id)
+    case_a_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    case_b_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    judged_by: Mapped[str] = mapped_column(String(120))
+    similar: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    judged_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (
+        UniqueConstraint("case_a_id", "case_b_id", "judged_by", name="ux_similarity_judgements_pair_agent"),
+    )
+
+
 class ActionFollowUp(Base):
     """Follow-up of one suggested action on an approved learning point (PDSA): who (a role), by when, how far."""
 
