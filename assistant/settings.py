@@ -81,8 +81,13 @@ class Settings(BaseSettings):
         1.0, description="Shortest recording accepted, in seconds; shorter ones are refused as empty."
     )
     keep_audio_days: int = Field(
-        30, description="Days a recording is kept after transcription when the team consents (to replay evidence in "
-        "review); without consent it is deleted at once.",
+        30, description="Days a recording is kept after upload when the team consents (to replay evidence in "
+        "review); without consent it goes when the team confirms its transcript or recording_keep_hours pass.",
+    )
+    recording_keep_hours: float = Field(
+        24.0, ge=0, description="Hours a recording is kept after transcription, without consent, so the team can "
+        "hear its uncertain words while correcting the transcript; it is deleted sooner when the team confirms the "
+        "transcript. 0 deletes it at once.",
     )
 
     # Speech-to-text

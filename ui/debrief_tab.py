@@ -21,6 +21,7 @@ from assistant.intake import (
 from assistant.jobs import job_progress
 from assistant.models import CaseContext, JobStatus, Sector
 from ui.context import AppContext, friendly_errors, t
+from ui.correction import WordCorrection
 from ui.labels import Labels
 from ui.render import case_html, message_html, progress_html
 
@@ -83,6 +84,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     receipt = labels.make(gr.Textbox, "debrief.receipt", interactive=False, buttons=["copy"], elem_id="db-receipt")
     submitted = gr.State(None)  # {case_id, job_id, kind}: server-side, so nobody can watch someone else's case
     follow = CaseFollow.build(labels, elem_prefix="db")
+    correction = WordCorrection.build(labels)
 
     @friendly_errors
     def submit(language, audio_path, notes_text, sector, unit, event_date, event_type, keep, request: gr.Request):
@@ -113,7 +115,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
     handed_in = submit_button.click(
         submit, [lang, recording, notes, *context, keep_audio], [message, receipt, submitted], api_name="submit",
     )
-    follow.wire(ctx, lang, submitted, handed_in, api_prefix="")
+    shown = follow.wire(ctx, lang, submitted, handed_in, api_prefix="")
+    correction.wire(ctx, lang, submitted, shown, follow.transcript)
 
 
 def watch_job(ctx: AppContext):
@@ -167,8 +170,9 @@ class CaseFollow:
         redraft_message = gr.HTML()
         return cls(progress, draft, transcript, redraft, redraft_message)
 
-    def wire(self, ctx: AppContext, lang: gr.Dropdown, submitted: gr.State, handed_in, *, api_prefix: str) -> None:
-        """Chain the watch (then the editable transcript) after ``handed_in``, and the Redraft button into it."""
+    def wire(self, ctx: AppContext, lang: gr.Dropdown, submitted: gr.State, handed_in, *, api_prefix: str) -> list:
+        """Chain the watch (then the editable transcript) after ``handed_in``, and the Redraft button into it;
+        returns the events that showed the transcript, for what follows it."""
         watch = watch_job(ctx)
 
         @friendly_errors
@@ -194,15 +198,15 @@ class CaseFollow:
             return (message_html(t("debrief.redraft_queued", language, case=shown_as), "ok"),
                     {**state, "job_id": submission.job_id})
 
-        def follow(event, name: str) -> None:
+        def follow(event, name: str):
             # Watching only sleeps and reads: many people may watch at once.
-            event.success(watch, [lang, submitted], [self.progress, self.draft], api_name=name,
-                          concurrency_limit=WATCHERS,
-                          ).success(editable, [lang, submitted], [self.transcript, self.redraft],
-                                    api_name=f"{name}_transcript")
+            return event.success(watch, [lang, submitted], [self.progress, self.draft], api_name=name,
+                                 concurrency_limit=WATCHERS,
+                                 ).success(editable, [lang, submitted], [self.transcript, self.redraft],
+                                           api_name=f"{name}_transcript")
 
-        follow(handed_in, f"{api_prefix}watch")
+        shown = [follow(handed_in, f"{api_prefix}watch")]
         queued = self.redraft.click(redraft, [lang, submitted, self.transcript], [self.redraft_message, submitted],
                                     api_name=f"{api_prefix}redraft")
-        follow(queued, f"{api_prefix}redraft_watch")
+        return [*shown, follow(queued, f"{api_prefix}redraft_watch")]
 

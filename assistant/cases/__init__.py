@@ -15,14 +15,17 @@ from assistant.cases.reading import (
     segment_clip,
     warning_text,
 )
+from assistant.cases.correction import CorrectionView, correction_view, word_clip
 from assistant.cases.lookup import find_case, find_point
 from assistant.cases.receipts import LookupLimiter, new_receipt_code, normalise_receipt, receipt_hash
 
 __all__ = [
     "CaseView",
+    "CorrectionView",
     "LearningPointView",
     "LookupLimiter",
     "audio_clip",
+    "correction_view",
     "find_case",
     "find_point",
     "format_timestamp",
@@ -35,4 +38,5 @@ __all__ = [
     "require_case_reader",
     "segment_clip",
     "warning_text",
+    "word_clip",
 ]

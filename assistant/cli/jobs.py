@@ -95,6 +95,7 @@ def worker(once: Annotated[bool, typer.Option(help="Run what is queued, then exi
     settings = get_settings()
     runner = Worker(database(settings), Components(settings))
     if once:
+        runner.housekeep()
         runner.run_pending()
         return
     runner.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from assistant.intake.submission import (
+    correct_line,
     numbered_segments,
     parse_numbered_segments,
     revise_transcript,
@@ -12,6 +13,10 @@ from assistant.intake.submission import (
 )
 
 __all__ = [
+    "Confirmation",
+    "PublicReportLimits",
+    "confirm_transcript",
+    "correct_line",
     "numbered_segments",
     "parse_numbered_segments",
     "revise_transcript",

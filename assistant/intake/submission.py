@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant import audit
-from assistant.auth import Actor, Permission
+from assistant.auth import Actor, Permission, Role
 from assistant.cases import may_read_case, new_receipt_code, receipt_hash
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.jobs import Components, known_pseudonyms
@@ -333,6 +333,21 @@ def revise_transcript(
     been decided. Edited text is pseudonymised with the case's own map, so a name typed in the edit becomes a
     placeholder and existing placeholders stay; timestamps stay; the audit keeps indices and lengths, not text.
     """
+    return _revise(db, components, actor, case_id, segments_text, redraft=True)
+
+
+def correct_line(db: Database, components: Components, actor: Actor, case_id: str, index: int, text: str) -> str:
+    """Correct one transcript line as :func:`revise_transcript` does, without drafting again yet (the team
+    steps on to the next uncertain word, then drafts once); returns the line as stored, pseudonymised."""
+    _revise(db, components, actor, case_id, {index: text}, redraft=False)
+    with db.session() as session:
+        return next(s.text for s in session.get(Case, case_id).transcript.segments if s.index == index)
+
+
+def _revise(
+    db: Database, components: Components, actor: Actor, case_id: str, segments_text: dict[int, str], *,
+    redraft: bool,
+) -> Submission:
     edits: dict[int, str] = {}
     for index, text in segments_text.items():
         cleaned = _CONTROL.sub("", str(text).replace("\r\n", "\n").replace("\r", "\n")).strip()
@@ -367,11 +382,15 @@ def revise_transcript(
             if row.index in revised:
                 row.text = revised[row.index]
                 row.words = []  # a person wrote this text: the recogniser's confidence no longer applies
+        if not (redraft or revised):
+            return Submission(case_id=case_id, job_id="", reference=case.reference or "")  # nothing changed
         audit.record(
-            session, actor, "revise_transcript", case_id=case_id,
+            session, actor, "revise_transcript" if redraft else "correct_transcript_line", case_id=case_id,
             before={"segments": [{"index": i, "chars": len(stored[i])} for i in sorted(revised)]},
             after={"segments": [{"index": i, "chars": len(revised[i])} for i in sorted(revised)]},
         )
+        if not redraft:
+            return Submission(case_id=case_id, job_id="", reference=case.reference or "")
         job = Job(
             case_id=case_id, kind="redraft", stage=Stage.drafting.value,
             guide_isbar=_guide_isbar(case, {**stored, **revised}),

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from assistant.drafting import draft_case
 from assistant.errors import NoSpeech
 from assistant.jobs.components import Components
+from assistant.jobs.recordings import hold_after_transcription, purge_expired_audio
 from assistant.models import (
     CaseContext,
     CaseStatus,
@@ -105,9 +106,7 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
         job.guide_isbar = [s.model_dump(mode="json") for s in isbar] if isbar is not None else None
         job.stage = Stage.drafting.value
         job.progress = 0.0
-        for audio_row in case.audio:
-            if not case.keep_audio and audio_row.deleted_at is None:
-                audio_row.delete_after = utcnow()
+        hold_after_transcription(case, components.settings)
     purge_expired_audio(db, components.settings)
 
 
@@ -160,21 +159,6 @@ def draft_step(db: Database, components: Components, job_id: str, progress: Stag
         job.lease_owner = None
         job.lease_expires_at = None
     progress(Stage.drafting, 1.0)
-
-
-def purge_expired_audio(db: Database, settings) -> int:
-    """Delete recordings whose retention has ended; the row stays (hash, duration) so duplicates are still seen."""
-    now = utcnow()
-    removed = 0
-    with db.session() as session:
-        rows = session.scalars(
-            select(AudioFile).where(AudioFile.deleted_at.is_(None), AudioFile.delete_after <= now)
-        ).all()
-        for row in rows:
-            (settings.audio_dir / row.stored_name).unlink(missing_ok=True)
-            row.deleted_at = now
-            removed += 1
-    return removed
 
 
 def known_pseudonyms(db: Database, case_id: str) -> list[PseudonymEntity]:

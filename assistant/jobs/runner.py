@@ -23,7 +23,8 @@ from assistant.disk_full import is_disk_full, storage_full
 from assistant.errors import USER_ERRORS, InvalidInput, NotFound, user_message
 from assistant.i18n import translate
 from assistant.jobs.components import Components
-from assistant.jobs.pipeline import PIPELINE, purge_expired_audio, steps_from
+from assistant.jobs.pipeline import PIPELINE, steps_from
+from assistant.jobs.recordings import purge_expired_audio
 from assistant.models import CaseStatus, JobProgress, JobStatus, SourceKind, Stage
 from assistant.store import Database
 from assistant.store.tables import AudioFile, Case, Job, utcnow
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 ProgressFn = Callable[[JobProgress], None]
 LEASE_SECONDS = 120
+HOUSEKEEPING_SECONDS = 300.0  # how often the worker deletes recordings whose time is up (hours, not seconds, matter)
 
 
 def worker_id() -> str:
@@ -316,9 +318,17 @@ class Worker:
             done += 1
         return done
 
+    def housekeep(self) -> int:
+        """Delete recordings whose time is up (see ``assistant.jobs.recordings``); returns how many went."""
+        return purge_expired_audio(self.db, self.components.settings)
+
     def _loop(self) -> None:
+        last_housekeeping = -HOUSEKEEPING_SECONDS  # once at start, then every few minutes
         while not self._stop.is_set():
             try:
+                if time.monotonic() - last_housekeeping >= HOUSEKEEPING_SECONDS:
+                    last_housekeeping = time.monotonic()
+                    self.housekeep()
                 self.run_pending()
             except Exception as error:  # noqa: BLE001 - the worker must outlive one bad job
                 if is_disk_full(error):

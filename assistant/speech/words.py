@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from difflib import SequenceMatcher
 
+from pydantic import BaseModel
+
 from assistant.models import Segment, Word
 
 _NOT_WORD = re.compile(r"\W+")
@@ -66,3 +68,47 @@ def count_uncertain(segments: list[Segment], threshold: float) -> tuple[int, int
     """(words marked uncertain, words with a confidence) over ``segments``."""
     kept = [w for s in segments if _words_match(s) for w in s.words]
     return sum(w.probability < threshold for w in kept), len(kept)
+
+
+class UncertainWord(BaseModel):
+    """A word marked uncertain, where to find it (segment index, word position) and when it was said."""
+
+    segment_index: int  # the segment's ``index``, as transcript lines and revisions name it
+    word_index: int  # position in the segment's ``words``
+    text: str
+    start: float
+    end: float
+    probability: float
+
+    @property
+    def place(self) -> tuple[int, int]:
+        return self.segment_index, self.word_index
+
+
+def uncertain_words(segments: list[Segment], threshold: float) -> list[UncertainWord]:
+    """Every word below ``threshold`` in transcript order: what a person checks against the recording.
+
+    Segments whose words no longer match their text (corrected lines) have none, as in :func:`marked_pieces`.
+    """
+    return [
+        UncertainWord(segment_index=s.index, word_index=i, text=w.text, start=w.start, end=w.end,
+                      probability=w.probability)
+        for s in sorted(segments, key=lambda s: s.index) if _words_match(s)
+        for i, w in enumerate(s.words) if w.probability < threshold
+    ]
+
+
+def step_uncertain(words: list[UncertainWord], current: tuple[int, int] | None, forward: bool = True
+                   ) -> UncertainWord | None:
+    """The uncertain word after (or before) the place ``current``, wrapping round at the ends; None if none.
+
+    Goes by place rather than by list position, so after a line was corrected (and its words dropped from the
+    list) the next step still lands on the word that followed it. No ``current`` starts at the first (or last).
+    """
+    if not words:
+        return None
+    if current is None:
+        return words[0] if forward else words[-1]
+    if forward:
+        return next((w for w in words if w.place > tuple(current)), words[0])
+    return next((w for w in reversed(words) if w.place < tuple(current)), words[-1])

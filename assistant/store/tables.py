@@ -149,6 +149,8 @@ class Transcript(Base):
     language: Mapped[str | None] = mapped_column(String(8), nullable=True)
     duration_seconds: Mapped[float] = mapped_column(Float, default=0.0)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # When the team said the text is right: its recording goes then unless it consented (assistant.jobs.recordings).
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     case: Mapped[Case] = relationship(back_populates="transcript")
     segments: Mapped[list[Segment]] = relationship(
