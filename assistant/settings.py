@@ -287,6 +287,10 @@ class Settings(BaseSettings):
     receipt_lookups_per_minute: int = Field(
         10, ge=1, description="Receipt-code lookups one client (address) may make per minute; more are refused."
     )
+    public_min_count: int = Field(
+        5, ge=2, description="The open dashboard at /public/ shows no count below this: smaller categories, sectors "
+        "and months are merged into 'others', so no case can be singled out.",
+    )
     api_requests_per_minute: int = Field(
         60, ge=1, description="Calls one REST API token (`debrief tokens create`) may make in any 60 seconds; more "
         "get 429 until the window has room again.",

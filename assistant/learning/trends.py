@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 import json
 import statistics
+from collections import Counter
+from collections.abc import Sequence
 
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from assistant.auth import Actor, Permission
+from assistant.learning.patterns import Audience, PatternPoint, approved_points
 from assistant.store import Database
 from assistant.store.tables import Case, LearningPoint
 
@@ -121,6 +124,31 @@ def overview(db: Database, actor: Actor, *, since: dt.date | None = None, until:
         points_rejected=int((points_df["status"] == "rejected").sum()),
         median_days_to_decision=round(statistics.median(days), 2) if days else None,
     )
+
+
+class ApprovedCounts(BaseModel):
+    """Approved points of one audience by category, sector and month (event month, else the month received)."""
+
+    by_category: dict[str, int]
+    by_sector: dict[str, int]
+    by_month: dict[str, int]
+    total: int
+
+
+def count_approved(points: Sequence[PatternPoint]) -> ApprovedCounts:
+    """The counts of ``points`` as they are, without any suppression (see ``public_counts`` for the open part)."""
+    return ApprovedCounts(by_category=dict(Counter(p.category for p in points)),
+                          by_sector=dict(Counter(p.sector for p in points)),
+                          by_month=dict(sorted(Counter(p.month for p in points).items())), total=len(points))
+
+
+def approved_counts(db: Database, actor: Actor, *, audience: Audience = "staff") -> ApprovedCounts:
+    """Approved points by category, sector and month; the public audience counts only points approved as public,
+    and an actor without the staff-points permission is always that audience."""
+    actor.require(Permission.read_public_points)
+    if not actor.can(Permission.read_staff_points):
+        audience = "public"
+    return count_approved(approved_points(db, audience=audience))
 
 
 def _by_unit(cases: pd.DataFrame) -> pd.DataFrame:

@@ -26,6 +26,26 @@ def synthetic_points() -> list[dict]:
     return [json.loads(line) for line in THEMES.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+def points_of(category: str, n: int, *, visibility: str, sector: str, months: list[str], skip: int = 0) -> list[dict]:
+    """``n`` synthetic points of ``category`` with the given visibility and sector, their event months in turn."""
+    rows = [r for r in synthetic_points() if r["category"] == category][skip:skip + n]
+    assert len(rows) == n
+    return [{**row, "visibility": visibility, "sector": sector, "event_date": f"{months[i % len(months)]}-15"}
+            for i, row in enumerate(rows)]
+
+
+def open_dashboard_points() -> tuple[list[dict], list[dict]]:
+    """For the open dashboard: public are 6 medication points (hospital, January), 3 falls (municipality) and 5
+    equipment points (general practice) over four months; staff only are 7 diagnostic points and 4 more falls."""
+    public = (points_of("medicin", 6, visibility="public", sector="hospital", months=["2026-01"])
+              + points_of("fald", 3, visibility="public", sector="municipality", months=["2026-03", "2026-04"])
+              + points_of("udstyr", 5, visibility="public", sector="general_practice",
+                          months=["2026-04", "2026-05", "2026-06"]))
+    staff = (points_of("diagnostik", 7, visibility="staff", sector="hospital", months=["2026-02"])
+             + points_of("fald", 4, visibility="staff", sector="municipality", months=["2026-03"], skip=3))
+    return public, staff
+
+
 def store_point(db: Database, row: dict, *, status: str = "draft") -> str:
     """One case with one drafted learning point as the pipeline leaves it; returns the point id."""
     with db.session() as session:
