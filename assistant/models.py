@@ -43,6 +43,14 @@ class SourceKind(StrEnum):
     demo = "demo"  # synthetic cases from `debrief demo load`; `debrief demo clear` removes exactly these
 
 
+class ReporterType(StrEnum):
+    """Who told the case: the team (logged in), or a patient or relative on the open report page."""
+
+    staff = "staff"
+    patient = "patient"
+    relative = "relative"
+
+
 class JobStatus(StrEnum):
     queued = "queued"
     running = "running"

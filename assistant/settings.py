@@ -291,6 +291,30 @@ class Settings(BaseSettings):
         5, ge=2, description="The open dashboard at /public/ shows no count below this: smaller categories, sectors "
         "and months are merged into 'others', so no case can be singled out.",
     )
+    public_report_max_chars: int = Field(
+        5000, ge=100, description="Longest account a patient or relative may type on the open report page at "
+        "/public/, in characters; longer ones are refused before anything is stored.",
+    )
+    public_report_audio: bool = Field(
+        False, description="Let patients and relatives speak their account on the open report page (the browser's "
+        "microphone). Off by default: it opens Gradio's upload route on /public/ to anyone, for files up to "
+        "public_report_max_upload_bytes; limit request sizes and rates in the proxy in front before turning it on.",
+    )
+    public_report_max_upload_bytes: int = Field(
+        32 * 1024 * 1024, ge=1, description="Largest recording the open report page accepts, in bytes (32 MiB, "
+        "about 5 minutes of the browser's WAV); larger ones are refused before anything is stored.",
+    )
+    public_report_max_audio_seconds: float = Field(
+        5 * 60, gt=0, description="Longest recording the open report page accepts, in seconds (5 minutes).",
+    )
+    public_reports_per_client_per_hour: int = Field(
+        3, ge=1, description="Reports one client (address) may hand in on the open report page in any hour; more "
+        "are refused.",
+    )
+    public_reports_per_hour: int = Field(
+        30, ge=1, description="Reports the open report page takes from everyone together in any hour; more are "
+        "refused, so a flood cannot fill the queue (public reports also wait behind staff work).",
+    )
     api_requests_per_minute: int = Field(
         60, ge=1, description="Calls one REST API token (`debrief tokens create`) may make in any 60 seconds; more "
         "get 429 until the window has room again.",

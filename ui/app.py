@@ -108,7 +108,9 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
               "theme": theme()}
     # The open part first: a mount at "/" would otherwise swallow "/public". It has no upload field, and
     # Gradio's upload route would otherwise store anyone's files (up to max_upload_bytes each): allow none.
-    app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": 0}))
+    # Spoken accounts on the open report page need it, only when turned on, and only up to their own limit.
+    public_uploads = settings.public_report_max_upload_bytes if settings.public_report_audio else 0
+    app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": public_uploads}))
     login_message = escape(t("app.login_message", settings.ui_language))
 
     def first_admin_created() -> None:

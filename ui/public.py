@@ -12,6 +12,7 @@ from assistant.auth import PUBLIC
 from assistant.chat import similar_cases
 from assistant.learning.public_counts import OTHERS, PublicDashboard, PublicTable, public_dashboard
 from ui import status_tab
+from ui.public_report import build_report_tab
 from ui.context import AppContext, friendly_errors, t
 from ui.labels import Labels, language_switch
 from ui.render import category_label
@@ -110,6 +111,12 @@ def build_public(ctx: AppContext, head_css: str = "") -> gr.Blocks:
                 search = labels.button("public.search", variant="primary", scale=1)
             found = gr.HTML()
         labels.register(points_tab, "public.tab_points")
+        with gr.Tab(t("public.tab_dashboard", labels.language), elem_id="db-public-dashboard") as dashboard_tab:
+            dashboard = build_dashboard(ctx, labels)
+        labels.register(dashboard_tab, "public.tab_dashboard")
+        with gr.Tab(t("report.tab", labels.language), elem_id="db-public-report") as report_tab:
+            build_report_tab(ctx, labels, lang)  # a patient or relative tells about an event (ui/public_report.py)
+        labels.register(report_tab, "report.tab")
         with gr.Tab(t("tab.status", labels.language)) as status:
             status_tab.build_receipt_lookup(ctx, labels, lang)
         labels.register(status, "tab.status")

@@ -25,6 +25,7 @@ from assistant.review import (
     send_back,
 )
 from assistant.review.similarity_judgements import judge_similarity, similar_for_review
+from ui.linked_accounts_panel import build_linked_accounts
 from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import parse_date
 from ui.filters import case_filter_inputs, category_choices
@@ -151,6 +152,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
             release_button = labels.button("review.feedback_release", variant="primary")
         feedback_message = gr.HTML()
     labels.register(feedback_box, "review.feedback")
+    build_linked_accounts(ctx, labels, lang, case_id, open_button)  # a patient's account beside the debrief
 
     @friendly_errors
     def load_queue(language, sectors_value, unit_value, category_value, since_value, until_value,
@@ -171,7 +173,8 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         ]
         frame = pd.DataFrame(rows, columns=list(QUEUE_COLUMNS))
         frame.columns = queue_headers(language)
-        choices = [(f"{i.reference or i.case_id} · {i.unit or '-'} · {i.event_type or '-'}", i.case_id)
+        choices = [(f"{i.reference or i.case_id} · {i.unit or '-'} · {i.event_type or '-'}"
+                    + (f" · {t('review.from_patient', language)}" if i.reporter_type != "staff" else ""), i.case_id)
                    for i in items]
         return frame, gr.update(choices=choices, value=choices[0][1] if choices else None)
 
@@ -180,10 +183,14 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
         if not case_value:
             return "", gr.update(choices=[], value=None)
         case = open_case(runtime.db, ctx.actor(request), case_value)
+        # Points drafted from a patient's or relative's account say so wherever the agent picks them.
+        origin = f" · {t('review.from_patient', language)}" if case.reporter_type != "staff" else ""
         choices = [(f"{p.reference or p.position + 1} · {p.title} "
-                    f"({translate(f'review.status_{p.status}', language)})", p.id)
+                    f"({translate(f'review.status_{p.status}', language)}){origin}", p.id)
                    for p in case.learning_points]
-        return (case_html(case, language, evidence_links=True, low_confidence=runtime.settings.low_confidence),
+        marker = message_html(t("review.from_patient", language)) if origin else ""
+        return (marker + case_html(case, language, evidence_links=True,
+                                   low_confidence=runtime.settings.low_confidence),
                 gr.update(choices=choices, value=choices[0][1] if choices else None))
 
     @friendly_errors

@@ -42,6 +42,8 @@ class LearningPointView(BaseModel):
     reporter_answer: str | None = None  # the team's answer, pseudonymised
     reporter_answered_at: dt.datetime | None = None
     warnings: list[DraftWarning] = []  # what the drafting checks found and repaired, for the reviewer
+    # Whose account the point was drafted from: "patient" / "relative" marks it "from a patient or relative".
+    reporter_type: str = "staff"
 
 
 class CaseView(BaseModel):
@@ -66,6 +68,7 @@ class CaseView(BaseModel):
     draft_warnings: list[DraftWarning] = []
     jobs: list[JobProgress] = []
     audio_kept: bool = False  # the recording was kept with consent and is still there: evidence can be played
+    reporter_type: str = "staff"  # who told it: staff, or a patient or relative on the open report page
 
 
 def point_view(point, case_reference: str | None) -> LearningPointView:
@@ -100,6 +103,7 @@ def load_case(db: Database, case_id: str) -> CaseView:
             event_date=case.event_date,
             event_type=case.event_type,
             created_at=case.created_at,
+            reporter_type=case.reporter_type or "staff",
         )
         if case.transcript is not None:
             view.transcript_model = case.transcript.model_id
@@ -115,6 +119,8 @@ def load_case(db: Database, case_id: str) -> CaseView:
             view.draft_method = DraftMethod(draft.method)
             view.draft_warnings = [DraftWarning.model_validate(w) for w in draft.warnings or []]
             view.learning_points = [point_view(lp, case.reference) for lp in draft.learning_points]
+            for point in view.learning_points:
+                point.reporter_type = view.reporter_type
         job_ids = [j.id for j in sorted(case.jobs, key=lambda j: j.created_at)]
         view.audio_kept = _kept_recording(case) is not None
     view.jobs = [job_progress(db, job_id) for job_id in job_ids]

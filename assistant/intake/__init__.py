@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from assistant.intake.confirmation import Confirmation, confirm_transcript
+from assistant.intake.public_report import PublicReportLimits, submit_public_report
 from assistant.intake.submission import (
     correct_line,
     numbered_segments,
@@ -22,5 +24,6 @@ __all__ = [
     "revise_transcript",
     "submit_guide_notes",
     "submit_notes",
+    "submit_public_report",
     "submit_recording",
 ]

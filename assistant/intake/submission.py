@@ -27,6 +27,7 @@ from assistant.models import (
     IsbarSection,
     JobStatus,
     PendingSegment,
+    ReporterType,
     SourceKind,
     Stage,
 )
@@ -55,6 +56,8 @@ class _Submitter(BaseModel):
 
     actor: Actor | None = None
     reporter_id: str | None = None
+    # Someone on the open report page: never handed an earlier case, whoever's it is.
+    anonymous: bool = False
 
     @classmethod
     def of(cls, actor: Actor | None, reporter_id: str | None, permission: Permission = Permission.submit) -> _Submitter:
@@ -64,6 +67,8 @@ class _Submitter(BaseModel):
         return cls(actor=actor, reporter_id=actor.user_id)
 
     def may_read(self, case_reporter_id: str | None) -> bool:
+        if self.anonymous:
+            return False
         if self.actor is not None:
             return may_read_case(self.actor, case_reporter_id)
         return case_reporter_id == self.reporter_id
@@ -91,10 +96,12 @@ def _new_case(
     receipt: str,
     context: CaseContext,
     reporter_id: str | None,
+    reporter_type: ReporterType = ReporterType.staff,
     **source: object,
 ) -> Case:
     """The case row every kind of submission starts with; only the receipt's hash is kept."""
     case = Case(
+        reporter_type=reporter_type.value,
         source_kind=kind.value,
         content_hash=content_hash,
         receipt_hash=receipt_hash(receipt),
@@ -119,7 +126,21 @@ def submit_recording(
     A duplicate returns the existing case to its reporter (or a role that reads any case); anyone else is told
     it was handed in before. With ``actor`` the role is checked and the actor is the reporter.
     """
-    submitter = _Submitter.of(actor, reporter_id)
+    return _submit_recording(db, settings, Path(path), context, _Submitter.of(actor, reporter_id))
+
+
+PUBLIC_REPORT_PRIORITY = -10
+
+
+def job_priority(reporter_type: ReporterType) -> int:
+    """Higher runs first: public reports wait behind staff work, so anonymous load cannot starve the team."""
+    return 0 if reporter_type == ReporterType.staff else PUBLIC_REPORT_PRIORITY
+
+
+def _submit_recording(
+    db: Database, settings: Settings, path: Path, context: CaseContext, submitter: _Submitter,
+    reporter_type: ReporterType = ReporterType.staff,
+) -> Submission:
     reporter_id = submitter.reporter_id
     info = audio.validate_recording(Path(path), settings)  # InvalidAudio (also for silence) before anything is stored
     found = _existing(db, info.sha256, submitter)
@@ -135,7 +156,8 @@ def submit_recording(
         receipt = new_receipt_code()
         with db.session() as session:
             case = _new_case(
-                session, SourceKind.audio, info.sha256, receipt, context, reporter_id, keep_audio=context.keep_audio
+                session, SourceKind.audio, info.sha256, receipt, context, reporter_id, reporter_type,
+                keep_audio=context.keep_audio,
             )
             delete_after = utcnow() + dt.timedelta(days=settings.keep_audio_days) if context.keep_audio else None
             session.add(
@@ -148,8 +170,13 @@ def submit_recording(
                     delete_after=delete_after,
                 )
             )
-            job = Job(case_id=case.id, stage=Stage.decoding.value)
+            job = Job(case_id=case.id, stage=Stage.decoding.value, priority=job_priority(reporter_type))
             session.add(job)
+            # Whether the team let the recording be kept decides when it is deleted, so the choice is on record.
+            name = reporter_id or ("public" if submitter.anonymous else "cli")
+            who = submitter.actor or Actor(user_id=reporter_id, name=name, role=Role.reporter)
+            audit.record(session, who, "recording_consent", case_id=case.id,
+                         after={"keep_audio": bool(context.keep_audio)})
             session.flush()
             return Submission(case_id=case.id, job_id=job.id, reference=case.reference, receipt_code=receipt)
     except BaseException as error:
@@ -229,6 +256,7 @@ def _submit_segments(
     submitter: _Submitter,
     *,
     guide_id: str | None = None,
+    reporter_type: ReporterType = ReporterType.staff,
 ) -> Submission:
     digest = hashlib.sha256("\n\n".join(s.text for s in segments).encode()).hexdigest()
     found = _existing(db, digest, submitter)
@@ -237,9 +265,11 @@ def _submit_segments(
     receipt = new_receipt_code()
     try:
         with db.session() as session:
-            case = _new_case(session, kind, digest, receipt, context, submitter.reporter_id, guide_id=guide_id)
+            case = _new_case(session, kind, digest, receipt, context, submitter.reporter_id, reporter_type,
+                             guide_id=guide_id)
             job = Job(
                 case_id=case.id,
+                priority=job_priority(reporter_type),
                 stage=Stage.pseudonymisation.value,
                 pending_segments=[s.model_dump(mode="json") for s in segments],
             )

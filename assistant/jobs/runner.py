@@ -65,7 +65,7 @@ def claim_job(db: Database, job_id: str, owner: str, lease_seconds: int = LEASE_
 
 
 def claim_next_job(db: Database, owner: str, lease_seconds: int = LEASE_SECONDS) -> str | None:
-    """The oldest claimable job, claimed for ``owner``; None when there is nothing to do.
+    """The oldest claimable job of the highest priority, claimed for ``owner``; None when there is nothing to do.
 
     Demo cases are left alone: ``debrief demo load`` runs their jobs itself, with drafts no worker has.
     """
@@ -79,7 +79,7 @@ def claim_next_job(db: Database, owner: str, lease_seconds: int = LEASE_SECONDS)
                 | ((Job.status == JobStatus.running.value) & (Job.lease_expires_at < now))
             )
             .where(Case.source_kind != SourceKind.demo.value)
-            .order_by(Job.created_at)
+            .order_by(Job.priority.desc(), Job.created_at)  # public reports wait behind staff work
             .limit(10)
         ).all()
     for job_id in candidates:

@@ -16,6 +16,7 @@ from assistant.review.decisions import (
 )
 from assistant.review.erasure import erase_case
 from assistant.review.feedback import draft_feedback, release_feedback, save_feedback
+from assistant.review.linked_accounts import LinkedCase, link_account, linked_cases
 from assistant.review.reporter_status import (
     ReporterStatus,
     answer_question_as_reporter,
@@ -34,6 +35,8 @@ from assistant.review.similarity_judgements import (
 )
 
 __all__ = [
+    "JudgementView",
+    "LinkedCase",
     "PointEdit",
     "QueueFilters",
     "RejectReason",
@@ -45,6 +48,11 @@ __all__ = [
     "edit_point",
     "erase_case",
     "job_error_message",
+    "judge_similarity",
+    "judgements_for_case",
+    "link_account",
+    "linked_cases",
+    "list_judgements",
     "my_cases",
     "open_case",
     "reject",

@@ -95,6 +95,7 @@ class QueueItem(BaseModel):
     created_at: dt.datetime
     pending_points: int
     categories: list[str]
+    reporter_type: str = "staff"  # a patient's or relative's account is marked in the queue
 
 
 def _snapshot(point: LearningPoint) -> dict[str, Any]:
@@ -130,6 +131,7 @@ def review_queue(db: Database, actor: Actor, filters: QueueFilters | None = None
                     event_date=case.event_date, event_type=case.event_type, created_at=case.created_at,
                     pending_points=sum(p.status in (PointStatus.draft, PointStatus.returned) for p in points),
                     categories=categories,
+                    reporter_type=case.reporter_type or "staff",
                 )
             )
         return items

@@ -103,6 +103,8 @@ class Case(Base):
     guide_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     keep_audio: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[str] = mapped_column(String(32), default="processing")
+    # Who told it: "staff" (logged in), or "patient" / "relative" from the open report page.
+    reporter_type: Mapped[str] = mapped_column(String(16), default="staff", server_default="staff")
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
@@ -273,6 +275,8 @@ class Job(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Higher runs first; public reports queue below staff work so anonymous load cannot starve it.
+    priority: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # Typed notes wait here, un-pseudonymised, only until the transcript stage commits; then cleared.
     pending_segments: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
     # ISBAR sections a facilitator's guide gave directly (pseudonymised), waiting for the drafting step.
@@ -286,6 +290,20 @@ class Job(Base):
     case: Mapped[Case] = relationship(back_populates="jobs")
 
     __table_args__ = (Index("ix_jobs_status_created", "status", "created_at"),)
+
+
+class CaseLink(Base):
+    """A patient's or relative's account linked to the staff case about the same event, by a learning agent."""
+
+    __tablename__ = "case_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    staff_case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    account_case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    linked_by: Mapped[str] = mapped_column(String(120))
+    linked_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    __table_args__ = (UniqueConstraint("staff_case_id", "account_case_id", name="ux_case_links_pair"),)
 
 
 class AuditEvent(Base):
