@@ -287,6 +287,10 @@ class Settings(BaseSettings):
     receipt_lookups_per_minute: int = Field(
         10, ge=1, description="Receipt-code lookups one client (address) may make per minute; more are refused."
     )
+    reporter_messages_per_minute: int = Field(
+        3, ge=1, description="Messages a reporter may send on one case's thread (by receipt code or logged in) in "
+        "any 60 seconds; more are refused until the window has room again.",
+    )
     public_min_count: int = Field(
         5, ge=2, description="The open dashboard at /public/ shows no count below this: smaller categories, sectors "
         "and months are merged into 'others', so no case can be singled out.",

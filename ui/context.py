@@ -33,6 +33,7 @@ from assistant.errors import USER_ERRORS, user_message
 from assistant.i18n import LANGUAGES, translate
 from assistant.jobs import Runtime
 from assistant.onboarding import FirstAdminSetup
+from assistant.review.case_thread import MessageLimiter
 
 log = logging.getLogger(__name__)
 LOGIN_FAILURES_ALLOWED = 5
@@ -111,6 +112,7 @@ class AppContext:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     sessions: SessionTokens | None = None
     receipt_limiter: LookupLimiter | None = None
+    message_limiter: LookupLimiter | None = None  # reporter messages per case (assistant.review.case_thread)
     first_admin: FirstAdminSetup | None = None  # the one-time setup link, while the store has no account
 
     def __post_init__(self) -> None:
@@ -118,6 +120,7 @@ class AppContext:
         self.first_admin = self.first_admin or FirstAdminSetup(self.runtime.db, settings.setup_link_minutes)
         self.sessions = self.sessions or SessionTokens(self.runtime.db, settings.session_hours * 3600)
         self.receipt_limiter = self.receipt_limiter or LookupLimiter(settings.receipt_lookups_per_minute)
+        self.message_limiter = self.message_limiter or MessageLimiter(settings.reporter_messages_per_minute)
 
     def login(self, username: str, password: str) -> bool:
         """Gradio's ``auth`` callback: checks the local account and remembers which user the name is.

@@ -11,6 +11,7 @@ from assistant.chat import Citation
 from assistant.i18n import translate
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
 from assistant.review import ReporterStatus, job_error_message
+from assistant.review.case_thread import ThreadMessage
 from assistant.speech.words import count_uncertain, marked_pieces
 from ui.context import t
 
@@ -229,7 +230,22 @@ def status_html(status: ReporterStatus, language: str) -> str:
         body += f'<h3>{_e(t("status.feedback", language))}</h3><p class="db-feedback">{_e(status.feedback)}</p>'
     else:
         body += f"<p>{_e(translate('review.feedback_not_released', language))}</p>"
+    body += f'<h3>{_e(t("thread.title", language))}</h3>' + thread_html(status.messages, language)
     return body + "</div>"
+
+
+def thread_html(messages: Sequence[ThreadMessage], language: str) -> str:
+    """The thread between learning agent and reporter, oldest first; each text escaped, line breaks kept by CSS."""
+    if not messages:
+        return f'<p class="db-thread-empty">{_e(t("thread.empty", language))}</p>'
+    items = []
+    for m in messages:
+        said = t(f"thread.kind_{m.kind.value}_{m.author.value}" if m.kind.value != "message"
+                 else f"thread.author_{m.author.value}", language, point=m.point_reference)
+        items.append(f'<li class="db-message db-message-{_e(m.author.value)}">'
+                     f'<p class="db-meta">{_e(said)} · {_e(m.written_at.strftime("%Y-%m-%d %H:%M"))}</p>'
+                     f'<p class="db-message-body">{_e(m.body)}</p></li>')
+    return f'<ol class="db-thread">{"".join(items)}</ol>'
 
 
 def message_html(text: str, kind: str = "info") -> str:

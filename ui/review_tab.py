@@ -25,6 +25,7 @@ from assistant.review import (
     send_back,
 )
 from assistant.review.similarity_judgements import judge_similarity, similar_for_review
+from ui import thread_panel
 from ui.linked_accounts_panel import build_linked_accounts
 from ui.context import AppContext, friendly_errors, t
 from ui.debrief_tab import parse_date
@@ -152,6 +153,7 @@ def build(ctx: AppContext, labels: Labels, lang: gr.Dropdown) -> None:
             release_button = labels.button("review.feedback_release", variant="primary")
         feedback_message = gr.HTML()
     labels.register(feedback_box, "review.feedback")
+    thread_panel.build_review_thread(ctx, labels, lang, case_id, open_button)
     build_linked_accounts(ctx, labels, lang, case_id, open_button)  # a patient's account beside the debrief
 
     @friendly_errors

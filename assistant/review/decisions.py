@@ -28,6 +28,7 @@ from assistant.cases import CaseView, LearningPointView, find_point, load_case
 from assistant.errors import InvalidInput, NotFound
 from assistant.indexing import LearningIndexLike, indexed_point
 from assistant.models import CaseStatus, Sector, Severity, SuggestedAction
+from assistant.review.case_thread import Author, MessageKind, add_message
 from assistant.store import Database
 from assistant.store.tables import Case, LearningPoint, utcnow
 
@@ -274,6 +275,8 @@ def send_back(db: Database, actor: Actor, point_id: str, *, question: str) -> No
         session.flush()
         audit.record(session, actor, "return", case_id=point.case_id, learning_point_id=point.id,
                      before=before, after=_snapshot(point), note=question.strip())
+        add_message(session, point.case_id, Author.agent, MessageKind.question, question.strip(), actor.name,
+                    point_id=point.id)
         _update_case_status(session, point.case_id)
 
 
@@ -307,4 +310,5 @@ def apply_reporter_answer(session, actor: Actor, point: LearningPoint, answer: s
     session.flush()
     audit.record(session, actor, "reporter_answer", case_id=point.case_id, learning_point_id=point.id,
                  before=before, after=_snapshot(point))
+    add_message(session, point.case_id, Author.reporter, MessageKind.answer, answer, actor.name, point_id=point.id)
     _update_case_status(session, point.case_id)

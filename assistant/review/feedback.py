@@ -6,6 +6,7 @@ from assistant import audit
 from assistant.auth import Actor, Permission
 from assistant.errors import InvalidInput, NotFound
 from assistant.i18n import translate
+from assistant.review.case_thread import Author, MessageKind, add_message
 from assistant.store import Database
 from assistant.store.tables import Case, Feedback, utcnow
 
@@ -56,3 +57,5 @@ def _store(db: Database, actor: Actor, case_id: str, text: str, *, release: bool
         session.add(row)
         audit.record(session, actor, "feedback_released" if release else "feedback_saved", case_id=case_id,
                      before=before, after={"text": text, "status": row.status or "draft"})
+        if release:  # the reporter reads it in the case's thread, where it is told the case is decided
+            add_message(session, case_id, Author.agent, MessageKind.feedback, text, actor.name)

@@ -6,12 +6,14 @@ import datetime as dt
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import object_session
 
 from assistant.auth import Actor, Role
 from assistant.cases import LookupLimiter, find_case, receipt_hash, require_case_reader
 from assistant.errors import InvalidInput, NotFound
 from assistant.models import CaseStatus, JobProgress
 from assistant.references import point_reference
+from assistant.review.case_thread import ThreadMessage, thread_of
 from assistant.store import Database
 from assistant.store.tables import Case, LearningPoint, PseudonymEntry
 
@@ -54,6 +56,7 @@ class ReporterStatus(BaseModel):
     points_total: int = 0
     feedback: str | None = None
     feedback_released_at: dt.datetime | None = None
+    messages: list[ThreadMessage] = []  # the thread with the learning agent, oldest first (case_thread)
 
 
 def _status(db: Database, case: Case) -> ReporterStatus:
@@ -89,6 +92,7 @@ def _status(db: Database, case: Case) -> ReporterStatus:
         ],
         feedback=released.text if released else None,
         feedback_released_at=released.released_at if released else None,
+        messages=thread_of(object_session(case), case),
     )
 
 

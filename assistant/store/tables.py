@@ -395,3 +395,21 @@ class ActionFollowUp(Base):
     done_at: Mapped[dt.datetime | None] = mapped_column(DateTime, nullable=True)
 
     __table_args__ = (Index("ix_action_follow_ups_status_due", "status", "due_date"),)
+
+
+class CaseMessage(Base):
+    """One message in the thread between a case's learning agent and its reporter, in the order written.
+
+    ``author`` is "agent" or "reporter"; ``kind`` says what it is: a free "message", a point's "question" and its
+    "answer", or the released "feedback". The text is stored pseudonymised; the case's erasure takes the thread."""
+
+    __tablename__ = "case_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    author: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16), default="message")
+    body: Mapped[str] = mapped_column(Text)
+    learning_point_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    written_by: Mapped[str] = mapped_column(String(120))  # the audit name; never shown to the reporter
+    written_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)

@@ -87,6 +87,11 @@ def role_bound_calls(case_id: str, point_id: str) -> dict[str, tuple]:
         "/draft_feedback": ("da", case_id),
         "/save_feedback": ("da", case_id, "Uvedkommende tekst"),
         "/release_feedback": ("da", case_id, "Uvedkommende tekst"),
+        "/similar_for_review": ("da", case_id),
+        "/judge_similar": ("da", case_id, case_id, ""),
+        "/judge_not_similar": ("da", case_id, case_id, ""),
+        "/case_thread": ("da", case_id),
+        "/write_to_reporter": ("da", case_id, "Uvedkommende besked"),
         "/overview": ("da", "", ""),
     }
 

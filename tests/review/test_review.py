@@ -287,9 +287,9 @@ def test_erasure_leaves_no_trace_but_records_that_it_happened(db, index, drafted
         assert [r.question for r in ratings] == ["Kun den anden sag"]
         events = session.scalars(select(AuditEvent).where(AuditEvent.case_id == submission.case_id)
                                  .order_by(AuditEvent.id)).all()
-        assert [e.action for e in events] == ["approve", "feedback_saved", "case_erased"]
+        assert [e.action for e in events] == ["recording_consent", "approve", "feedback_saved", "case_erased"]
         assert all(e.before is None and e.note is None for e in events)
-        assert [e.after for e in events] == [None, None, {"reason": "gdpr"}]
+        assert [e.after for e in events] == [None, None, None, {"reason": "gdpr"}]
 
 
 def test_passwords_are_hashed_and_checked(db):
