@@ -63,6 +63,12 @@ class NotAllowed(DebriefError):
     key = "auth.not_allowed"
 
 
+class LoginRefused(NotAllowed):
+    """A single sign-on did not log anyone in: the provider's answer failed a check, or it names no Debrief role."""
+
+    key = "sso.refused"
+
+
 class NotAuthenticated(DebriefError):
     """A call to the REST API came without a token, or with one that is unknown or revoked."""
 
@@ -107,7 +113,7 @@ def user_message(error: KeyedError, language: str = "da") -> str:
 
 __all__ = [
     "USER_ERRORS", "ArchiveDamaged", "BackupRefused", "DebriefError", "DraftInvalid", "DraftTimeUp", "EmbeddingUnavailable", "EmptyQuery", "IndexUnavailable", "KeyedError",
-    "InvalidAudio", "InvalidInput", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotFound",
-    "TranscriptionServerUnavailable", "VectorStoreError",
+    "InvalidAudio", "InvalidInput", "LoginRefused", "ModelUnavailable", "NoSpeech", "NotAllowed", "NotAuthenticated", "NotFound",
+    "TooManyRequests", "TranscriptionServerUnavailable", "VectorStoreError",
     "user_message",
 ]

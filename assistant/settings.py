@@ -33,6 +33,11 @@ def _default_cache_dir() -> Path:
     return Path.home() / ".cache" / "debrief"
 
 
+def _no_role_map() -> dict[str, str]:
+    """`{}`: nobody gets in by single sign-on until it is set"""
+    return {}
+
+
 def _default_cpu_threads() -> int:
     """all CPU cores"""
     return max(1, os.cpu_count() or 1)
@@ -327,6 +332,44 @@ class Settings(BaseSettings):
         "127.0.0.1", description="Address the app listens on; 0.0.0.0 serves other machines (put TLS in front)."
     )
     port: int = Field(7860, description="Port the app listens on.")
+
+    # Single sign-on
+    oidc_issuer: str | None = Field(
+        None, description="Issuer URL of the region's OpenID Connect identity provider (its "
+        "/.well-known/openid-configuration lies below it); set with oidc_client_id, the login page offers 'Log ind "
+        "med …' next to the local accounts, which keep working.",
+    )
+    oidc_client_id: str | None = Field(
+        None, description="The client id Debrief is registered with at the identity provider; ID tokens must be "
+        "issued to it (their audience).",
+    )
+    oidc_client_secret: SecretStr | None = Field(
+        None, description="The client secret from that registration; unset for a public client (the login still "
+        "uses PKCE).",
+    )
+    oidc_provider_name: str | None = Field(
+        None, description="Name on the login button ('Log ind med <name>'); unset shows the issuer's host name.",
+    )
+    oidc_scopes: str = Field(
+        "openid profile email", description="Scopes asked for at login; add the one that makes the provider put "
+        "oidc_role_claim in the ID token if it needs one.",
+    )
+    oidc_role_claim: str = Field(
+        "groups", description="ID token claim whose value (a string or a list, e.g. groups or roles) decides the "
+        "Debrief role through oidc_role_map.",
+    )
+    oidc_role_map: dict[str, Literal["reporter", "staff", "facilitator", "learning_agent", "admin"]] = Field(
+        default_factory=_no_role_map, description="JSON object from claim value to Debrief role, e.g. "
+        '{"debrief-admins": "admin", "sygeplejersker": "staff"}; with several matches the strongest role wins, '
+        "and a user with none is refused.",
+    )
+    oidc_redirect_url: str | None = Field(
+        None, description="The callback address registered at the provider, e.g. "
+        "https://debrief.example.dk/sso/callback; unset builds it from the request (set it behind a proxy).",
+    )
+    oidc_timeout_seconds: float = Field(
+        10.0, gt=0, description="Wall-clock limit of each call to the identity provider (discovery, keys, token).",
+    )
 
     @classmethod
     def settings_customise_sources(

@@ -20,12 +20,14 @@ from assistant.i18n import translate
 from assistant.jobs import Runtime
 from assistant.onboarding import has_users
 from assistant.settings import Settings
+from assistant.sso import SingleSignOn, is_configured
 from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
 from ui.api import API_PATH, api_app
 from ui.context import AppContext, t
 from ui.labels import Labels, language_switch
 from ui.public import build_public
 from ui.setup_page import setup_routes
+from ui.sso_routes import sso_login_link, sso_routes
 
 CSS = (Path(__file__).parent / "app.css").read_text(encoding="utf-8")
 PUBLIC_PATH = "/public"
@@ -112,6 +114,10 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
     public_uploads = settings.public_report_max_upload_bytes if settings.public_report_audio else 0
     app = gr.mount_gradio_app(app, public, PUBLIC_PATH, **(common | {"max_file_size": public_uploads}))
     login_message = escape(t("app.login_message", settings.ui_language))
+    if is_configured(settings):  # "Log ind med <provider>" beside the local accounts; before the mount at "/"
+        sso = SingleSignOn(settings, runtime.db)
+        login_message += sso_login_link(sso, settings.ui_language)
+        app.include_router(sso_routes(sso, ctx.sessions, login_cookie_id(settings), settings.ui_language))
 
     def first_admin_created() -> None:
         main.auth_message = login_message

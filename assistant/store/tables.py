@@ -59,6 +59,18 @@ class LoginSession(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class OidcIdentity(Base):
+    """A person at the region's identity provider (issuer + subject, the only stable pair OpenID Connect
+    promises) and the local account their single sign-on logs into; that account has no password."""
+
+    __tablename__ = "oidc_identities"
+
+    issuer: Mapped[str] = mapped_column(String(255), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(255), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class ApiToken(Base):
     """A token one integration uses on the REST API, with its scopes. Only a hash of the secret is kept; the
     secret is shown once, at creation. Revoked tokens stay, so the audit trail can still name them."""
