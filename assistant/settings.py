@@ -145,6 +145,14 @@ class Settings(BaseSettings):
         True, description="Skip stretches without speech (voice-activity detection), which keeps Whisper from "
         "inventing text on silence.",
     )
+    asr_vocabulary: Literal["off", "prompt", "hotwords"] = Field(
+        "off", description="Clinical words the recogniser is told to expect (ISBAR, high-risk drug names, the "
+        "team's unit names; assistant/speech/data/clinical_vocabulary_da.txt): hotwords gives them to every "
+        "30-second window, prompt only to the first of each piece (the openai transcriber sends either as its "
+        "prompt), off gives none. Off by default: with the bundled Whisper base both modes spelled more drug names "
+        "right but invented text after the speech and took twice the time (docs/evaluation.md); try them with a "
+        "larger model.",
+    )
     low_confidence: float = Field(
         0.5, ge=0, le=1, description="Words the speech recogniser was less sure of than this (probability 0-1) are "
         "marked in the transcript (debrief show, the Debrief and Review tabs) so people check them; 0 marks none.",

@@ -7,11 +7,15 @@ it is spoken with espeak-ng (Danish voice) into a temporary file, so CI needs no
 from __future__ import annotations
 
 import tempfile
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from assistant.evaluation.metrics import character_error_rate, normalise_danish, word_error_rate
 from assistant.settings import Settings
 from assistant.speech import make_transcriber, speak, write_wav
+from assistant.speech.transcriber import transcribe_expecting
+from assistant.speech.vocabulary import decoder_vocabulary
 
 AUDIO_SUFFIXES = (".wav", ".mp3", ".m4a", ".flac", ".ogg", ".webm")
 
@@ -29,19 +33,27 @@ def pairs(folder: Path, tmp: Path, limit: int | None = None) -> list[tuple[str, 
     return out
 
 
-def evaluate(folder: Path, settings: Settings, limit: int | None = None) -> dict:
-    """Per file and pooled WER/CER after Danish normalisation (case, punctuation, numbers as words)."""
+def evaluate(folder: Path, settings: Settings, limit: int | None = None, units: Sequence[str] = ()) -> dict:
+    """Per file and pooled WER/CER after Danish normalisation (case, punctuation, numbers as words).
+
+    The recogniser gets the clinical vocabulary as ``settings.asr_vocabulary`` says, with ``units`` as the team's.
+    """
     transcriber = make_transcriber(settings)
+    vocabulary = decoder_vocabulary(settings, units)
     files, refs, hyps = [], [], []
+    seconds = 0.0
     with tempfile.TemporaryDirectory() as tmp:
         for name, audio, reference, generated in pairs(folder, Path(tmp), limit):
-            hypothesis = transcriber.transcribe(audio).text
+            started = time.perf_counter()
+            hypothesis = transcribe_expecting(transcriber, audio, vocabulary).text
+            seconds += time.perf_counter() - started
             files.append({"file": name, "generated_audio": generated, "reference": reference,
                           "hypothesis": hypothesis, "wer": round(word_error_rate(reference, hypothesis), 3),
                           "cer": round(character_error_rate(reference, hypothesis), 3)})
             refs.append(normalise_danish(reference))
             hyps.append(normalise_danish(hypothesis))
     pooled_ref, pooled_hyp = " ".join(refs), " ".join(hyps)
-    return {"transcriber": transcriber.model_id, "files": files,
+    return {"transcriber": transcriber.model_id, "vocabulary": vocabulary.text if vocabulary else None,
+            "transcribe_seconds": round(seconds, 1), "files": files,
             "pooled": {"wer": round(word_error_rate(pooled_ref, pooled_hyp), 3) if files else None,
                        "cer": round(character_error_rate(pooled_ref, pooled_hyp), 3) if files else None}}

@@ -7,6 +7,8 @@
 
 from __future__ import annotations
 
+import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -28,7 +30,10 @@ from assistant.models import (
     Stage,
     Transcript,
 )
+from assistant.settings import Settings
 from assistant.speech import audio
+from assistant.speech.transcriber import transcribe_expecting
+from assistant.speech.vocabulary import DecoderVocabulary, decoder_vocabulary
 from assistant.speech.words import align_words
 from assistant.store import Database
 from assistant.store.tables import AudioFile, Case, Draft, Job, LearningPoint, PseudonymEntry, utcnow
@@ -36,6 +41,11 @@ from assistant.store.tables import Segment as SegmentRow
 from assistant.store.tables import Transcript as TranscriptRow
 
 StageProgress = Callable[[Stage, float], None]
+
+log = logging.getLogger(__name__)
+
+# Unit names for the recogniser come from this many of the newest staff cases (the most frequent first).
+RECENT_CASES_FOR_UNITS = 50
 
 
 def _audio_path(db: Database, components: Components, case_id: str):
@@ -63,7 +73,9 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
         audio.check_not_silent(path)
         progress(Stage.decoding, 1.0)
         progress(Stage.transcription, 0.0)
-        transcript = components.transcriber.transcribe(path, progress=lambda f: progress(Stage.transcription, f))
+        vocabulary = vocabulary_for_case(db, components.settings, case_id)
+        transcript = transcribe_expecting(components.transcriber, path, vocabulary,
+                                          progress=lambda f: progress(Stage.transcription, f))
         progress(Stage.transcription, 1.0)
         if not any(s.text.strip() for s in transcript.segments):
             raise NoSpeech("audio.no_speech")
@@ -108,6 +120,28 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
         job.progress = 0.0
         hold_after_transcription(case, components.settings)
     purge_expired_audio(db, components.settings)
+
+
+def vocabulary_for_case(db: Database, settings: Settings, case_id: str) -> DecoderVocabulary | None:
+    """What the recogniser should expect in a recording: the case's unit, recent staff cases' units, the fixed list.
+
+    Other cases give only their unit name, and only staff cases (a patient's report may name a person in that
+    field). Any failure transcribes without a vocabulary: it helps, it is never needed.
+    """
+    if settings.asr_vocabulary == "off":
+        return None
+    try:
+        with db.session() as session:
+            own = session.scalar(select(Case.unit).where(Case.id == case_id)) or ""
+            recent = session.scalars(
+                select(Case.unit).where(Case.unit != "", Case.reporter_type == "staff", Case.id != case_id)
+                .order_by(Case.created_at.desc()).limit(RECENT_CASES_FOR_UNITS)
+            ).all()
+        frequent = [unit for unit, _ in Counter(" ".join(u.split()) for u in recent).most_common()]
+        return decoder_vocabulary(settings, [own, *frequent])
+    except Exception as exc:  # a store or file problem must never stop a transcription
+        log.warning("transcribing case %s without a vocabulary: %s", case_id, type(exc).__name__)
+        return None
 
 
 def _isbar_from_notes(notes: list[PendingSegment], segments: list[Segment]) -> list[IsbarSection]:

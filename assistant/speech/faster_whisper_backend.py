@@ -23,6 +23,7 @@ from assistant.speech.transcriber import (
     chunks_with_offsets,
     total_seconds,
 )
+from assistant.speech.vocabulary import DecoderVocabulary
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -43,6 +44,8 @@ _models_lock = threading.Lock()
 class FasterWhisperTranscriber:
     """Whisper through faster-whisper; the model loads on first use and is shared by the whole process."""
 
+    accepts_vocabulary = True
+
     def __init__(self, settings: Settings, chunk_seconds: float = CHUNK_SECONDS) -> None:
         self.settings = settings
         self.chunk_seconds = chunk_seconds
@@ -55,9 +58,16 @@ class FasterWhisperTranscriber:
             label = name
         self.model_id = f"faster-whisper:{label}:{settings.whisper_compute_type}"
 
-    def transcribe(self, audio: np.ndarray | Path, progress: ProgressCallback | None = None) -> Transcript:
-        """Transcribe in chunks of ``chunk_seconds`` (segment times are from the start of the recording)."""
+    def transcribe(self, audio: np.ndarray | Path, progress: ProgressCallback | None = None,
+                   vocabulary: DecoderVocabulary | None = None) -> Transcript:
+        """Transcribe in chunks of ``chunk_seconds`` (segment times are from the start of the recording).
+
+        ``vocabulary``: words to expect, given as hot words (every window) or as the initial prompt.
+        """
         model = self.model()
+        expected = {}
+        if vocabulary is not None:
+            expected = {"hotwords" if vocabulary.mode == "hotwords" else "initial_prompt": vocabulary.text}
         collector = SegmentCollector(total_seconds(audio), progress)
         language = self.settings.whisper_language
         detected: str | None = None
@@ -80,6 +90,7 @@ class FasterWhisperTranscriber:
                     # 16 s Danish clip, beam 5, 2 cores: 2.5 s with them, 2.3 s without (+7 %), so always on.
                     word_timestamps=True,
                     **(WITH_VAD if self.settings.whisper_vad else {}),
+                    **expected,
                 )
                 for segment in segments:  # a generator: decoding happens while we iterate
                     words = [(w.word, w.start, w.end, float(w.probability)) for w in segment.words or []]
@@ -88,7 +99,8 @@ class FasterWhisperTranscriber:
             recorded = offset + length
             collector.report(recorded)
             release_freed_memory()
-        return collector.transcript(language or detected, recorded, self.model_id)
+        made_by = self.model_id + (vocabulary.provenance if vocabulary is not None else "")
+        return collector.transcript(language or detected, recorded, made_by)
 
     def model(self) -> WhisperModel:
         """The loaded model, shared by every transcriber in this process with the same model and device."""

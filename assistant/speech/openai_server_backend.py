@@ -30,6 +30,7 @@ from assistant.speech.transcriber import (
     chunks_with_offsets,
     total_seconds,
 )
+from assistant.speech.vocabulary import DecoderVocabulary
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,8 @@ class ServerTranscription(BaseModel):
 class OpenAIServerTranscriber:
     """Sends each piece of a recording to the transcription server; retries with back-off, then fails retryably."""
 
+    accepts_vocabulary = True
+
     def __init__(self, settings: Settings, chunk_seconds: float = CHUNK_SECONDS, backoff_seconds: float = 1.0) -> None:
         if not settings.transcriber_base_url:
             raise ModelUnavailable(
@@ -104,8 +107,13 @@ class OpenAIServerTranscriber:
         self.url = settings.transcriber_base_url.rstrip("/") + "/audio/transcriptions"
         self.model_id = f"openai-server:{settings.transcriber_model}"
 
-    def transcribe(self, audio: np.ndarray | Path, progress: ProgressCallback | None = None) -> Transcript:
-        """Transcribe piece by piece (segment times are from the start of the recording)."""
+    def transcribe(self, audio: np.ndarray | Path, progress: ProgressCallback | None = None,
+                   vocabulary: DecoderVocabulary | None = None) -> Transcript:
+        """Transcribe piece by piece (segment times are from the start of the recording).
+
+        ``vocabulary`` goes as the request's ``prompt`` whatever its mode: the API has no hot words.
+        """
+        form = self._form(vocabulary)
         collector = SegmentCollector(total_seconds(audio), progress)
         language = self.settings.whisper_language
         detected: str | None = None
@@ -115,7 +123,7 @@ class OpenAIServerTranscriber:
                 length = len(chunk) / SAMPLE_RATE
                 if length == 0:
                     continue
-                answer = self._post(client, wav_bytes(chunk))
+                answer = self._post(client, wav_bytes(chunk), form)
                 if answer.segments:
                     for segment in answer.segments:
                         collector.add(offset, length, segment.start, segment.end, segment.text,
@@ -126,7 +134,8 @@ class OpenAIServerTranscriber:
                 detected = detected or LANGUAGE_CODES.get((answer.language or "").lower(), answer.language)
                 recorded = offset + length
                 collector.report(recorded)
-        return collector.transcript(language or detected, recorded, self.model_id)
+        made_by = self.model_id + (vocabulary.provenance if vocabulary is not None else "")
+        return collector.transcript(language or detected, recorded, made_by)
 
     def _client(self) -> httpx.Client:
         seconds = self.settings.transcriber_call_seconds
@@ -135,7 +144,7 @@ class OpenAIServerTranscriber:
             headers["Authorization"] = f"Bearer {self.settings.transcriber_api_key.get_secret_value()}"
         return httpx.Client(timeout=httpx.Timeout(seconds, connect=min(CONNECT_SECONDS, seconds)), headers=headers)
 
-    def _form(self) -> dict[str, str | list[str]]:
+    def _form(self, vocabulary: DecoderVocabulary | None = None) -> dict[str, str | list[str]]:
         form: dict[str, str | list[str]] = {
             "model": self.settings.transcriber_model,
             "response_format": "verbose_json",
@@ -143,9 +152,11 @@ class OpenAIServerTranscriber:
         }
         if self.settings.whisper_language:
             form["language"] = self.settings.whisper_language
+        if vocabulary is not None:
+            form["prompt"] = vocabulary.text
         return form
 
-    def _post(self, client: httpx.Client, wav: bytes) -> ServerTranscription:
+    def _post(self, client: httpx.Client, wav: bytes, form: dict[str, str | list[str]]) -> ServerTranscription:
         """One piece to the server, tried ``1 + transcriber_max_retries`` times, waiting 1, 2, 4 … s between."""
         tries = 1 + self.settings.transcriber_max_retries
         reason = ""
@@ -156,7 +167,7 @@ class OpenAIServerTranscriber:
                             self.url, reason, wait, attempt + 1, tries)
                 time.sleep(wait)
             try:
-                response = client.post(self.url, data=self._form(),
+                response = client.post(self.url, data=form,
                                        files={"file": ("audio.wav", wav, "audio/wav")})
             except httpx.TimeoutException:
                 reason = f"no answer within {self.settings.transcriber_call_seconds:g} s"

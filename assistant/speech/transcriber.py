@@ -12,6 +12,7 @@ import numpy as np
 from assistant.errors import ModelUnavailable
 from assistant.models import Segment, Transcript, Word
 from assistant.speech.audio import SAMPLE_RATE, duration_seconds, iter_chunks_16k_mono
+from assistant.speech.vocabulary import DecoderVocabulary
 from assistant.speech.words import align_words
 
 ProgressCallback = Callable[[float], None]
@@ -35,9 +36,21 @@ class Transcriber(Protocol):
 
         Segment times are seconds from the start of the recording, and so are the times of a segment's words
         (backends that know each word's confidence fill ``Segment.words``). No speech gives no segments (callers
-        decide whether that is an error, e.g. ``NoSpeech``).
+        decide whether that is an error, e.g. ``NoSpeech``). Backends with ``accepts_vocabulary = True`` also take
+        ``vocabulary=`` (words to expect; see :func:`transcribe_expecting`).
         """
         ...
+
+
+def transcribe_expecting(transcriber: Transcriber, audio: np.ndarray | Path, vocabulary: DecoderVocabulary | None,
+                         progress: ProgressCallback | None = None) -> Transcript:
+    """``transcriber.transcribe``, given the vocabulary when the backend takes one (``accepts_vocabulary``).
+
+    Backends without it (transformers, openai-whisper, test fakes) transcribe as before.
+    """
+    if vocabulary is not None and getattr(transcriber, "accepts_vocabulary", False):
+        return transcriber.transcribe(audio, progress=progress, vocabulary=vocabulary)  # type: ignore[call-arg]
+    return transcriber.transcribe(audio, progress=progress)
 
 
 def chunks_with_offsets(audio: np.ndarray | Path, seconds: float = CHUNK_SECONDS) -> Iterator[tuple[float, np.ndarray]]:
