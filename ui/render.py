@@ -184,7 +184,7 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
     if not case.learning_points and not case.isbar:
         body += f"<p>{_e(t('case.no_draft', language, status=t('case_status.' + case.status, language)))}</p>"
     if case.draft_method and (isbar or points):
-        body += f'<p class="db-meta">{_e(t("draft.method." + case.draft_method.value, language))}</p>'
+        body += f'<p class="db-meta">{_e(translate("draft.method." + case.draft_method.value, language))}</p>'
         body += "".join(f'<p class="db-warning">⚠ {_e(warning_text(w, language))}</p>' for w in case.draft_warnings)
     if isbar:
         body += f"<h3>{_e(t('case.isbar', language))}</h3><dl class='db-isbar'>{isbar}</dl>"

@@ -3,8 +3,8 @@
 Measured on real Danish case texts, the bundled 1.5B model asked to write whole drafts copied one phrase into every
 field, called failures "what went well" and a death "moderat", and took 3–4 minutes for 100 words. Here the lines
 are chosen and sorted without it (``isbar_lines``, ``point_plan``); it writes each point's title, one action when
-the team proposed none, and classifies category, harm and (when no word says it) failure or success. Every answer
-is checked against the lines (``faithfulness``) and words in the transcript overrule it where they are clear.
+the team proposed none, and classifies category and (when no word says it) failure or success. Harm comes from
+words only: where none names it the draft says "mild" and asks the reviewer to set it. Every answer is checked against the lines (``faithfulness``) and words in the transcript overrule it where they are clear.
 
 All questions share one system message holding the chosen lines, so llama.cpp reads them once. Each question
 runs under the draft's time budget; when it is spent, the rest is filled from the lines and word cues and the
@@ -128,21 +128,18 @@ def _extractive_title(account: str) -> str:
     return (title[:1].upper() + title[1:]) if len(title) >= 3 else "Læringspunkt"
 
 
-def _severity(asker: _Asker, text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
-    """The harm the words name; else the model's answer, which may not claim more than moderate harm: serious harm
-    and death are named when they happen, and a 1.5B model called harm it could not see "alvorlig"."""
+def _severity(text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
+    """The harm the words name. When none does, "mild" and a warning that asks the reviewer to set it: unnamed harm
+    is nearly always ingen, mild or moderat, and mild is within one level of all three, where the bundled model's
+    answer among them was close to chance (30 of the 56 tuning cases name no harm: ingen 12, mild 4, moderat 9,
+    alvorlig 5). Serious harm and death are named when they happen."""
     named = cues.severity_of(text)
     if named is not None:
         return named
-    allowed = [Severity.none, Severity.mild, Severity.moderate]
-    answer = asker.choice("severity", "severity", [s.value for s in Severity])
-    if answer is None:
-        return Severity.none if kind == "went_well" else Severity.moderate
-    chosen = Severity(answer)
-    if chosen not in allowed:  # no word in the talk names serious harm or a death
-        warnings.append(DraftWarning(key="draft.check.severity_capped", params={"said": answer}))
-        return Severity.moderate
-    return chosen
+    if kind == "went_well":
+        return Severity.none
+    warnings.append(DraftWarning(key="draft.check.severity_unnamed"))
+    return Severity.mild
 
 
 def _category(asker: _Asker, title: str, account: str, case_text: str, cues: Cues) -> str:
@@ -265,7 +262,7 @@ def draft_small(
 
         def severity(source: str, kind: str, warnings: list[DraftWarning]) -> Severity:
             if not case_severity:  # the event's harm, asked once for the case
-                case_severity.append(_severity(asker, case_text, plan[0].kind, cues, warnings))
+                case_severity.append(_severity(case_text, plan[0].kind, cues, warnings))
             return case_severity[0]
 
         points = []

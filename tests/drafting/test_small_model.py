@@ -84,14 +84,17 @@ def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(sma
     assert main.evidence and all(e.quote in METHOTREXATE[e.segment_index] for e in main.evidence)
 
 
-@pytest.mark.parametrize("said", ["doedelig", "alvorlig"])
-def test_the_model_cannot_claim_serious_harm_no_line_names(small, said):
+@pytest.mark.parametrize("said", ["doedelig", "alvorlig", "ingen"])
+def test_harm_no_line_names_is_drafted_as_mild_and_left_to_the_reviewer(small, said):
     texts = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
              "Vi skal fremover planlægge ruten efter medicintiderne."]
-    result, _ = draft(texts, AnsweringChat(severity=said), small)
+    chat = AnsweringChat(severity=said)
+    result, _ = draft(texts, chat, small)
     main = result.learning_points[0]
-    assert main.severity == Severity.moderate
-    assert "draft.check.severity_capped" in [w.key for w in main.warnings]
+    assert main.severity == Severity.mild
+    assert "draft.check.severity_unnamed" in [w.key for w in main.warnings]
+    fields = [str(call[-1]) for call in chat.calls]
+    assert not any("severity" in f or "skade" in f for f in fields), "the model is not asked about harm"
 
 
 def test_no_field_repeats_another(small):
