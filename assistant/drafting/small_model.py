@@ -3,8 +3,9 @@
 Measured on real Danish case texts, the bundled 1.5B model asked to write whole drafts copied one phrase into every
 field, called failures "what went well" and a death "moderat", and took 3–4 minutes for 100 words. Here the lines
 are chosen and sorted without it (``isbar_lines``, ``point_plan``); it writes each point's title, one action when
-the team proposed none, and classifies category and (when no word says it) failure or success. Harm comes from
-words only: where none names it the draft says "mild" and asks the reviewer to set it. Every answer is checked against the lines (``faithfulness``) and words in the transcript overrule it where they are clear.
+the team proposed none, and classifies category, harm and (when no word says it) failure or success. Where no
+word names the harm, its answer only picks "mild" or "moderat" and the reviewer is asked to set it. Every answer
+is checked against the lines (``faithfulness``) and words in the transcript overrule it where they are clear.
 
 All questions share one system message holding the chosen lines, so llama.cpp reads them once. Each question
 runs under the draft's time budget; when it is spent, the rest is filled from the lines and word cues and the
@@ -128,18 +129,20 @@ def _extractive_title(account: str) -> str:
     return (title[:1].upper() + title[1:]) if len(title) >= 3 else "Læringspunkt"
 
 
-def _severity(text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
-    """The harm the words name. When none does, "mild" and a warning that asks the reviewer to set it: unnamed harm
-    is nearly always ingen, mild or moderat, and mild is within one level of all three, where the bundled model's
-    answer among them was close to chance (30 of the 56 tuning cases name no harm: ingen 12, mild 4, moderat 9,
-    alvorlig 5). Serious harm and death are named when they happen."""
+def _severity(asker: _Asker, text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
+    """The harm the words name. When none does, the model only tells low harm from harm that needed treatment or
+    worse, drafted as "mild" or "moderat" (each within one level of its three neighbours), and the reviewer is asked
+    to set the level: asked for the level itself, the bundled model was close to chance, and it called harm it
+    could not see "alvorlig". Serious harm and death are named when they happen."""
     named = cues.severity_of(text)
     if named is not None:
         return named
     if kind == "went_well":
         return Severity.none
-    warnings.append(DraftWarning(key="draft.check.severity_unnamed"))
-    return Severity.mild
+    answer = asker.choice("severity", "severity", [s.value for s in Severity])
+    low = answer in (Severity.none.value, Severity.mild.value)
+    warnings.append(DraftWarning(key="draft.check.severity_unnamed", params={"said": answer or "–"}))
+    return Severity.mild if low else Severity.moderate
 
 
 def _category(asker: _Asker, title: str, account: str, case_text: str, cues: Cues) -> str:
@@ -262,7 +265,7 @@ def draft_small(
 
         def severity(source: str, kind: str, warnings: list[DraftWarning]) -> Severity:
             if not case_severity:  # the event's harm, asked once for the case
-                case_severity.append(_severity(case_text, plan[0].kind, cues, warnings))
+                case_severity.append(_severity(asker, case_text, plan[0].kind, cues, warnings))
             return case_severity[0]
 
         points = []

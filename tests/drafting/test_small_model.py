@@ -84,17 +84,15 @@ def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(sma
     assert main.evidence and all(e.quote in METHOTREXATE[e.segment_index] for e in main.evidence)
 
 
-@pytest.mark.parametrize("said", ["doedelig", "alvorlig", "ingen"])
-def test_harm_no_line_names_is_drafted_as_mild_and_left_to_the_reviewer(small, said):
+@pytest.mark.parametrize(("said", "drafted"), [("doedelig", Severity.moderate), ("alvorlig", Severity.moderate),
+                                               ("moderat", Severity.moderate), ("ingen", Severity.mild)])
+def test_harm_no_line_names_is_drafted_low_or_treated_and_left_to_the_reviewer(small, said, drafted):
     texts = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
              "Vi skal fremover planlægge ruten efter medicintiderne."]
-    chat = AnsweringChat(severity=said)
-    result, _ = draft(texts, chat, small)
+    result, _ = draft(texts, AnsweringChat(severity=said), small)
     main = result.learning_points[0]
-    assert main.severity == Severity.mild
+    assert main.severity == drafted
     assert "draft.check.severity_unnamed" in [w.key for w in main.warnings]
-    fields = [str(call[-1]) for call in chat.calls]
-    assert not any("severity" in f or "skade" in f for f in fields), "the model is not asked about harm"
 
 
 def test_no_field_repeats_another(small):
