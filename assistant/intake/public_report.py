@@ -107,7 +107,15 @@ def submit_public_report(
                                limit_megabytes=round(limited.max_upload_bytes / 1024 / 1024, 1))
         limits.check(client)
         return _submit_recording(db, limited, Path(recording), context, submitter, who)
-    cleaned = clean_notes(typed)
+    try:
+        cleaned = clean_notes(typed)
+    except InvalidInput as error:
+        # The team's notes refusals name the team's own (far larger) limit; a citizen gets the open page's words.
+        if error.key == "input.empty_notes":
+            raise InvalidInput("report.empty") from None
+        if error.key == "input.notes_too_long":
+            raise InvalidInput("report.too_long", chars=len(typed), limit=settings.public_report_max_chars) from None
+        raise
     if len(cleaned) > settings.public_report_max_chars:
         raise InvalidInput("report.too_long", chars=len(cleaned), limit=settings.public_report_max_chars)
     limits.check(client)

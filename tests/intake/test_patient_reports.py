@@ -198,3 +198,14 @@ def test_staff_jobs_are_picked_before_waiting_public_reports(db, settings, limit
 
     assert claim_next_job(db, "worker-1") == staff.job_id
     assert claim_next_job(db, "worker-1") == public.job_id
+
+
+@pytest.mark.parametrize("text, key", [("Medicinen kom for sent. " * 10_000, "report.too_long"),
+                                       ("\x00\x07\x1b", "report.empty")],
+                         ids=["beyond-the-teams-limit", "only-control"])
+def test_a_huge_or_unreadable_account_gets_the_open_pages_own_words(db, settings, limits, text, key):
+    with pytest.raises(InvalidInput) as refused:
+        report(db, settings, limits, text=text)
+
+    assert refused.value.key == key  # not the team's notes message, which names a limit of 200 000 characters
+    assert count(db, Case) == 0
