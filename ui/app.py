@@ -7,6 +7,7 @@ worker, and the pages poll its progress.
 from __future__ import annotations
 
 import hashlib
+import json
 from html import escape
 from pathlib import Path
 
@@ -39,8 +40,22 @@ TABS = ("debrief", "guide", "review", "ask", "overview", "status")
 
 def theme() -> gr.themes.Base:
     """Gradio's look with the browser's own fonts: nothing is fetched from font CDNs (offline, no tracking)."""
+    # WCAG 2.1 AA asks 4.5:1 for text (checked by axe in tests/ui/test_ui_accessibility_browser.py): white on
+    # Gradio's orange buttons (primary 500/600) has 2.8–3.6, white on primary 700 has 5.2; the light grey of
+    # quieter text (neutral 400) has 2.6 on white, neutral 600 has 7.7. Dark mode keeps its grey (7.4 there).
+    # The selected tab's orange text is darkened in app.css, light mode only.
     return gr.themes.Default(font=["ui-sans-serif", "system-ui", "sans-serif"],
-                             font_mono=["ui-monospace", "Consolas", "monospace"])
+                             font_mono=["ui-monospace", "Consolas", "monospace"]).set(
+        button_primary_background_fill="*primary_700", button_primary_background_fill_dark="*primary_700",
+        button_primary_background_fill_hover="*primary_800", button_primary_background_fill_hover_dark="*primary_800",
+        body_text_color_subdued="*neutral_600",
+    )
+
+
+def page_language_head(language: str) -> str:
+    """Gradio's page always says ``<html lang="en">``; screen readers pick their voice from it, so it starts at
+    the site's language (the language switch keeps it in step, see ``ui.labels.language_switch``)."""
+    return f"<script>document.documentElement.lang = {json.dumps(language)};</script>"
 
 
 def visible_tabs(actor: Actor) -> dict[str, bool]:
@@ -107,7 +122,7 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
         return RedirectResponse(PUBLIC_PATH + "/")
 
     common = {"max_file_size": settings.max_upload_bytes, "ssr_mode": False, "css": CSS, "footer_links": [],
-              "theme": theme()}
+              "theme": theme(), "head": page_language_head(settings.ui_language)}
     # The open part first: a mount at "/" would otherwise swallow "/public". It has no upload field, and
     # Gradio's upload route would otherwise store anyone's files (up to max_upload_bytes each): allow none.
     # Spoken accounts on the open report page need it, only when turned on, and only up to their own limit.

@@ -66,5 +66,9 @@ class Labels:
 
 def language_switch(labels: Labels) -> gr.Dropdown:
     """The interface language, starting at the site's setting (``labels.language``, from ``ui_language``)."""
-    return labels.make(gr.Dropdown, "app.language", choices=[("Dansk", "da"), ("English", "en")],
-                       value=labels.language, scale=0, min_width=160, elem_id="db-language")
+    switch = labels.make(gr.Dropdown, "app.language", choices=[("Dansk", "da"), ("English", "en")],
+                         value=labels.language, scale=0, min_width=160, elem_id="db-language")
+    # In the browser only: the page's lang attribute follows, so screen readers read English in an English voice.
+    switch.change(None, switch, None, js="(language) => { document.documentElement.lang = language; }",
+                  api_visibility="private")
+    return switch

@@ -43,11 +43,12 @@ def bucket_label(dimension: str, key: str, language: str) -> str:
 
 
 def count_plot(table: PublicTable, dimension: str, language: str) -> gr.BarPlot:
-    """Bars only for counts that are shown; starts at zero so a single bar does not vanish."""
+    """Bars only for counts that are shown; starts at zero so a single bar does not vanish. Without a bar it is
+    hidden: an empty chart is an unlabelled graphic to a screen reader, and the table beside it says it all."""
     rows = [(bucket_label(dimension, b.key, language), b.points) for b in table.buckets if b.points is not None]
     frame = pd.DataFrame(rows, columns=["label", "points"])
     return gr.BarPlot(value=frame, sort=[label for label, _ in rows] or None,
-                      y_lim=[0, max([n for _, n in rows] + [1])])
+                      y_lim=[0, max([n for _, n in rows] + [1])], visible=bool(rows))
 
 
 def count_table(table: PublicTable, dimension: str, threshold: int, language: str) -> pd.DataFrame:
