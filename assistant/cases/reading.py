@@ -134,14 +134,20 @@ def may_read_case(actor: Actor, reporter_id: str | None) -> bool:
     return actor.user_id is not None and actor.user_id == reporter_id
 
 
+def case_for_reader(session, actor: Actor, case_id: str) -> Case:
+    """The case (by id or reference) if ``actor`` may read it; else ``NotFound`` or ``NotAllowed``."""
+    case = find_case(session, case_id)
+    if case is None:
+        raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
+    if not may_read_case(actor, case.reporter_id):
+        raise NotAllowed("auth.not_allowed", role=actor.role.value)
+    return case
+
+
 def require_case_reader(db: Database, actor: Actor, case_id: str) -> None:
     """Refuse with ``NotAllowed`` unless ``actor`` may read ``case_id`` (NotFound when there is none)."""
     with db.session() as session:
-        case = find_case(session, case_id)
-        if case is None:
-            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
-        if not may_read_case(actor, case.reporter_id):
-            raise NotAllowed("auth.not_allowed", role=actor.role.value)
+        case_for_reader(session, actor, case_id)
 
 
 def load_case_for(db: Database, actor: Actor, case_id: str) -> CaseView:

@@ -10,8 +10,8 @@ from pydantic import BaseModel
 
 from assistant import audit
 from assistant.auth import Actor
-from assistant.cases import find_case, may_read_case
-from assistant.errors import InvalidInput, NotAllowed, NotFound
+from assistant.cases import case_for_reader
+from assistant.errors import InvalidInput
 from assistant.jobs.recordings import purge_expired_audio, release_now
 from assistant.settings import Settings
 from assistant.store import Database
@@ -36,11 +36,7 @@ def confirm_transcript(
     """
     now = now or utcnow()
     with db.session() as session:
-        case = find_case(session, case_id)
-        if case is None:
-            raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
-        if not may_read_case(actor, case.reporter_id):
-            raise NotAllowed("auth.not_allowed", role=actor.role.value)
+        case = case_for_reader(session, actor, case_id)
         if case.transcript is None:
             raise InvalidInput("case.revision_no_transcript")
         case_id, reference = case.id, case.reference or ""

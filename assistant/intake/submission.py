@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from assistant import audit
 from assistant.auth import Actor, Permission, Role
-from assistant.cases import may_read_case, new_receipt_code, receipt_hash
-from assistant.errors import InvalidInput, NotAllowed, NotFound
+from assistant.cases import case_for_reader, may_read_case, new_receipt_code, receipt_hash
+from assistant.errors import InvalidInput
 from assistant.jobs import Components, known_pseudonyms
 from assistant.models import (
     CaseContext,
@@ -314,11 +314,7 @@ def parse_numbered_segments(text: str) -> dict[int, str]:
 
 def _revisable(session: Session, actor: Actor, case_id: str) -> Case:
     """The case, if ``actor`` may correct its transcript now; else the translated reason why not."""
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
-    if not may_read_case(actor, case.reporter_id):
-        raise NotAllowed("auth.not_allowed", role=actor.role.value)
+    case = case_for_reader(session, actor, case_id)
     if case.transcript is None:
         raise InvalidInput("case.revision_no_transcript")
     if any(j.status in (JobStatus.queued.value, JobStatus.running.value) for j in case.jobs):
