@@ -153,6 +153,11 @@ class Settings(BaseSettings):
         "right but invented text after the speech and took twice the time (docs/evaluation.md); try them with a "
         "larger model.",
     )
+    speaker_turns: Literal["off", "mfcc"] = Field(
+        "off", description="Mark who spoke each transcript segment as Taler 1, Taler 2 … (never a name): mfcc "
+        "compares voice prints of the segments offline (numpy, scikit-learn) and finds the number of "
+        "speakers itself; off leaves segments unlabelled. See docs/evaluation.md for how well it separates voices.",
+    )
     low_confidence: float = Field(
         0.5, ge=0, le=1, description="Words the speech recogniser was less sure of than this (probability 0-1) are "
         "marked in the transcript (debrief show, the Debrief and Review tabs) so people check them; 0 marks none.",

@@ -12,6 +12,7 @@ from assistant.i18n import translate
 from assistant.models import CaseStatus, JobProgress, JobStatus, Stage
 from assistant.review import ReporterStatus, job_error_message
 from assistant.review.case_thread import ThreadMessage
+from assistant.speech.speakers import speaker_label
 from assistant.speech.words import count_uncertain, marked_pieces
 from ui.context import t
 
@@ -163,6 +164,7 @@ def case_html(case: CaseView, language: str, *, points: list[LearningPointView] 
     transcript = "".join(
         (f'<li id="{segment_anchor(s.index)}">' if evidence_links else "<li>")
         + f'<span class="db-time">#{s.index} {_e(segments[s.index][0])}</span> '
+        + (f'<span class="db-speaker">{_e(speaker_label(s.speaker, language))}:</span> ' if s.speaker else "")
         + f"{_marked_text(s, low_confidence)}</li>"
         for s in case.segments
     )

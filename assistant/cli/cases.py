@@ -53,6 +53,7 @@ def ingest(
 def show(case_id: Annotated[str, typer.Argument(help="The case's reference (UTH-2026-0142) or id.")]) -> None:
     """Print a case: timestamped pseudonymised transcript, ISBAR with its sources, draft learning points."""
     from assistant.cases import format_timestamp, load_case
+    from assistant.speech.speakers import speaker_label
     from assistant.speech.words import count_uncertain, marked_pieces
 
     with user_errors():
@@ -65,7 +66,8 @@ def show(case_id: Annotated[str, typer.Argument(help="The case's reference (UTH-
     threshold = get_settings().low_confidence
     for s in view.segments:
         text = " ".join(f"[?{piece}]" if uncertain else piece for piece, uncertain in marked_pieces(s, threshold))
-        console.print(f"  [{s.index}] {stamps[s.index]}  {text}", **PLAIN)
+        speaker = f"{speaker_label(s.speaker, get_settings().ui_language)}: " if s.speaker else ""
+        console.print(f"  [{s.index}] {stamps[s.index]}  {speaker}{text}", **PLAIN)
     marked, total = count_uncertain(view.segments, threshold)
     if total:
         console.print(translate_cli("cli.low_confidence", marked=marked, total=total, threshold=f"{threshold:g}"),

@@ -10,6 +10,7 @@ from assistant.models import (
     CaseContext,
     Segment,
 )
+from assistant.speech.speakers import speaker_label
 from prompts import Prompt, load_taxonomy
 
 log = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ def render_transcript(segments: list[Segment]) -> str:
     for s in segments:
         timed = s.end > 0 or s.start > 0
         prefix = f"[{s.index}] {_clock(s.start)} " if timed else f"[{s.index}] "
-        speaker = f"{data_text(s.speaker)}: " if s.speaker else ""
+        speaker = f"{data_text(speaker_label(s.speaker))}: " if s.speaker else ""
         lines.append(prefix + speaker + data_text(s.text))
     return "\n".join(lines)
 

@@ -42,6 +42,7 @@ from assistant.models import (
     Severity,
     SuggestedAction,
 )
+from assistant.speech.speakers import speaker_label
 from prompts import Prompt, category_ids, load_prompt, normalise_category
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def _extract(segments: list[Segment], plan: list[PlannedPoint], labels: list[Isb
         text = cues.content(segment.text)
         if segment.index not in wanted or not text or count >= EXTRACT_WORDS:
             continue
-        speaker = f"{data_text(segment.speaker)}: " if segment.speaker else ""
+        speaker = f"{data_text(speaker_label(segment.speaker))}: " if segment.speaker else ""
         rendered.append(f"[{segment.index}] {speaker}{data_text(_words(text, EXTRACT_WORDS - count))}")
         count += len(text.split())
     return "\n".join(rendered)

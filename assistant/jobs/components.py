@@ -13,16 +13,18 @@ if TYPE_CHECKING:
     from assistant.llm import ChatModel
     from assistant.privacy import Pseudonymiser
     from assistant.speech import Transcriber
+    from assistant.speech.speakers import SpeakerTurns
 
 
 @dataclass
 class Components:
-    """Transcriber, pseudonymiser and chat model; each is loaded on first use and then shared."""
+    """Transcriber, speaker turns, pseudonymiser and chat model; each is loaded on first use and then shared."""
 
     settings: Settings
     transcriber_: Transcriber | None = None
     pseudonymiser_: Pseudonymiser | None = None
     chat_: ChatModel | None = None
+    speaker_turns_: SpeakerTurns | None = None
     # None drafts with assistant.drafting.draft_case; the demo cases hand in drafts written as data instead.
     drafter: Callable[..., Any] | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -54,3 +56,12 @@ class Components:
 
                 self.chat_ = make_chat_model(self.settings)
             return self.chat_
+
+    @property
+    def speaker_turns(self) -> SpeakerTurns:
+        with self._lock:
+            if self.speaker_turns_ is None:
+                from assistant.speech.speakers import make_speaker_turns
+
+                self.speaker_turns_ = make_speaker_turns(self.settings)
+            return self.speaker_turns_

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 from sqlalchemy import select
@@ -32,6 +33,7 @@ from assistant.models import (
 )
 from assistant.settings import Settings
 from assistant.speech import audio
+from assistant.speech.speakers import NoSpeakerTurns, SpeakerTurns
 from assistant.speech.transcriber import transcribe_expecting
 from assistant.speech.vocabulary import DecoderVocabulary, decoder_vocabulary
 from assistant.speech.words import align_words
@@ -79,6 +81,7 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
         progress(Stage.transcription, 1.0)
         if not any(s.text.strip() for s in transcript.segments):
             raise NoSpeech("audio.no_speech")
+        transcript = with_speaker_turns(components.speaker_turns, path, transcript)
         notes = None
     progress(Stage.pseudonymisation, 0.1)
     texts, entities = components.pseudonymiser.pseudonymise_many([s.text for s in transcript.segments])
@@ -120,6 +123,22 @@ def transcribe_step(db: Database, components: Components, job_id: str, progress:
         job.progress = 0.0
         hold_after_transcription(case, components.settings)
     purge_expired_audio(db, components.settings)
+
+
+def with_speaker_turns(turns: SpeakerTurns, path: Path, transcript: Transcript) -> Transcript:
+    """The transcript with each segment's speaker ("1", "2", …) when speaker turns are on.
+
+    Any failure keeps the segments unlabelled: who spoke helps the reader, the transcript never depends on it.
+    """
+    if isinstance(turns, NoSpeakerTurns):
+        return transcript  # off: the recording is not decoded a second time
+    try:
+        # The whole recording is held once here (about 230 MB per hour of audio) as voice prints need every segment.
+        segments = turns.assign(audio.decode_16k_mono(path), transcript.segments)
+    except Exception as exc:
+        log.warning("transcript kept without speaker turns: %s", type(exc).__name__)
+        return transcript
+    return transcript.model_copy(update={"segments": segments})
 
 
 def vocabulary_for_case(db: Database, settings: Settings, case_id: str) -> DecoderVocabulary | None:

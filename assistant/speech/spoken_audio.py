@@ -25,14 +25,16 @@ def words_of_debrief(n_words: int) -> str:
     return " ".join(words[i % len(words)] for i in range(n_words))
 
 
-def speak(text: str, voice: str = "da", rate: int = 160) -> np.ndarray:
-    """16 kHz mono float32 speech for ``text`` from espeak-ng."""
+def speak(text: str, voice: str = "da", rate: int = 160, pitch: int | None = None) -> np.ndarray:
+    """16 kHz mono float32 speech for ``text`` from espeak-ng (``voice`` e.g. "da+f2"; ``pitch`` 0-99)."""
     tool = shutil.which("espeak-ng")
     if tool is None:
         raise RuntimeError("espeak-ng is needed to generate benchmark audio (apt-get install espeak-ng)")
     with tempfile.TemporaryDirectory() as tmp:
         raw = Path(tmp) / "speech.wav"
-        subprocess.run([tool, "-v", voice, "-s", str(rate), "-w", str(raw), text], check=True, capture_output=True)
+        pitched = ["-p", str(pitch)] if pitch is not None else []
+        subprocess.run([tool, "-v", voice, "-s", str(rate), *pitched, "-w", str(raw), text], check=True,
+                       capture_output=True)
         with wave.open(str(raw)) as f:
             rate_in, frames = f.getframerate(), f.readframes(f.getnframes())
     samples = np.frombuffer(frames, dtype=np.int16).astype(np.float32) / 32768.0
