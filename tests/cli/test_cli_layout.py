@@ -15,10 +15,11 @@ ROOT = Path(__file__).resolve().parents[2]
 CLI_MODULES = sorted((ROOT / "assistant" / "cli").glob("*.py")) + [ROOT / "ui" / "cli.py"]
 COMMANDS = {"ingest", "show", "jobs", "db", "models", "similar", "ask", "index", "review", "erase", "worker", "serve",
             "users", "bench", "eval", "patterns", "trends", "report", "actions", "backup", "restore",
-            "demo"}
+            "demo", "tokens", "judgements"}
 SUBCOMMANDS = [("jobs", "list"), ("jobs", "retry"), ("db", "upgrade"), ("models", "prepare"), ("index", "rebuild"),
                ("index", "check"), ("review", "list"), ("review", "approve"), ("review", "reject"), ("users", "add"),
-               ("actions", "list"), ("actions", "add"), ("actions", "update"), ("demo", "load"), ("demo", "clear")]
+               ("actions", "list"), ("actions", "add"), ("actions", "update"), ("demo", "load"), ("demo", "clear"),
+               ("tokens", "create"), ("tokens", "list"), ("tokens", "revoke"), ("judgements", "export")]
 
 
 def _tree(path: Path) -> ast.Module:
