@@ -23,7 +23,7 @@ from assistant.onboarding import has_users
 from assistant.settings import Settings
 from assistant.sso import SingleSignOn, is_configured
 from ui import ask_tab, debrief_tab, guide_tab, overview_tab, review_tab, status_tab
-from ui.api import API_PATH, api_app
+from ui.api import API_PATH, api_app, install_not_found_beside
 from ui.context import AppContext, t
 from ui.labels import Labels, language_switch
 from ui.public import build_public
@@ -141,6 +141,7 @@ def create_app(runtime: Runtime) -> tuple[FastAPI, AppContext]:
     app.include_router(setup_routes(ctx.first_admin, settings.ui_language, first_admin_created))
     # The REST API, likewise before "/": tokens instead of logins, its own schema and JSON errors.
     app.mount(API_PATH, api_app(ctx))
+    install_not_found_beside(app, settings.ui_language)
     app = gr.mount_gradio_app(app, main, "/", auth=ctx.login, auth_message=login_message_for(runtime, login_message),
                                **common)
     served = _mounted_gradio(app, main)

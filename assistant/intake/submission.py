@@ -10,7 +10,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -47,8 +47,10 @@ class Submission(BaseModel):
     case_id: str
     job_id: str
     reference: str = ""  # "UTH-2026-0142": what the team can read, say and quote
-    receipt_code: str | None = None
-    duplicate: bool = False
+    receipt_code: str | None = Field(None, description="Shown only when the case is made; null when the same "
+                                                       "content was handed in before (duplicate).")
+    duplicate: bool = Field(False, description="True when this is the submitter's earlier case with the same "
+                                               "content (a replay), not a new one.")
 
 
 class _Submitter(BaseModel):
@@ -56,22 +58,27 @@ class _Submitter(BaseModel):
 
     actor: Actor | None = None
     reporter_id: str | None = None
+    # An integration on the REST API: its token owns what it hands in, as a reporter owns theirs.
+    api_token_id: str | None = None
     # Someone on the open report page: never handed an earlier case, whoever's it is.
     anonymous: bool = False
 
     @classmethod
-    def of(cls, actor: Actor | None, reporter_id: str | None, permission: Permission = Permission.submit) -> _Submitter:
+    def of(cls, actor: Actor | None, reporter_id: str | None, permission: Permission = Permission.submit,
+           api_token_id: str | None = None) -> _Submitter:
         if actor is None:
-            return cls(reporter_id=reporter_id)
+            return cls(reporter_id=reporter_id, api_token_id=api_token_id)
         actor.require(permission)
-        return cls(actor=actor, reporter_id=actor.user_id)
+        return cls(actor=actor, reporter_id=actor.user_id, api_token_id=api_token_id)
 
-    def may_read(self, case_reporter_id: str | None) -> bool:
+    def may_read(self, case: Case) -> bool:
         if self.anonymous:
             return False
+        if self.api_token_id is not None:
+            return case.api_token_id == self.api_token_id
         if self.actor is not None:
-            return may_read_case(self.actor, case_reporter_id)
-        return case_reporter_id == self.reporter_id
+            return may_read_case(self.actor, case.reporter_id)
+        return case.reporter_id == self.reporter_id
 
 
 def _existing(db: Database, content_hash: str, submitter: _Submitter) -> Submission | None:
@@ -83,7 +90,7 @@ def _existing(db: Database, content_hash: str, submitter: _Submitter) -> Submiss
         case = session.scalar(select(Case).where(Case.content_hash == content_hash))
         if case is None:
             return None
-        if not submitter.may_read(case.reporter_id):
+        if not submitter.may_read(case):
             raise InvalidInput("case.already_received")
         job = max(case.jobs, key=lambda j: j.created_at)
         return Submission(case_id=case.id, job_id=job.id, reference=case.reference or "", duplicate=True)
@@ -119,14 +126,16 @@ def _new_case(
 
 def submit_recording(
     db: Database, settings: Settings, path: Path, context: CaseContext, *, reporter_id: str | None = None,
-    actor: Actor | None = None,
+    actor: Actor | None = None, api_token_id: str | None = None,
 ) -> Submission:
     """Validate a recording, keep it under a generated name, and queue it.
 
-    A duplicate returns the existing case to its reporter (or a role that reads any case); anyone else is told
-    it was handed in before. With ``actor`` the role is checked and the actor is the reporter.
+    A duplicate returns the existing case (without its receipt code) to its reporter, a role that reads any
+    case, or the API token that handed it in (``api_token_id``); anyone else is told it was handed in before.
+    With ``actor`` the role is checked and the actor is the reporter.
     """
-    return _submit_recording(db, settings, Path(path), context, _Submitter.of(actor, reporter_id))
+    return _submit_recording(db, settings, Path(path), context, _Submitter.of(actor, reporter_id,
+                                                                              api_token_id=api_token_id))
 
 
 PUBLIC_REPORT_PRIORITY = -10
@@ -157,7 +166,7 @@ def _submit_recording(
         with db.session() as session:
             case = _new_case(
                 session, SourceKind.audio, info.sha256, receipt, context, reporter_id, reporter_type,
-                keep_audio=context.keep_audio,
+                keep_audio=context.keep_audio, api_token_id=submitter.api_token_id,
             )
             delete_after = utcnow() + dt.timedelta(days=settings.keep_audio_days) if context.keep_audio else None
             session.add(
@@ -216,13 +225,14 @@ def submit_notes(
     *,
     reporter_id: str | None = None,
     actor: Actor | None = None,
+    api_token_id: str | None = None,
     demo: bool = False,
 ) -> Submission:
     """Queue typed notes (free text); duplicates as for :func:`submit_recording`.
 
     ``demo`` marks synthetic notes (``debrief demo load``) as source ``demo``, the mark ``demo clear`` goes by.
     """
-    submitter = _Submitter.of(actor, reporter_id)
+    submitter = _Submitter.of(actor, reporter_id, api_token_id=api_token_id)
     cleaned = clean_notes(text)
     kind = SourceKind.demo if demo else SourceKind.notes
     return _submit_segments(db, notes_to_segments(cleaned), context, kind, submitter)
@@ -266,7 +276,7 @@ def _submit_segments(
     try:
         with db.session() as session:
             case = _new_case(session, kind, digest, receipt, context, submitter.reporter_id, reporter_type,
-                             guide_id=guide_id)
+                             guide_id=guide_id, api_token_id=submitter.api_token_id)
             job = Job(
                 case_id=case.id,
                 priority=job_priority(reporter_type),

@@ -56,12 +56,14 @@ GOOD_PRACTICE = 8
 HISTORY_MONTHS = 12  # themes are found among the points of the last year, so a month's points meet their peers
 SCAN_ENTITIES = ("CPR", "TELEFON", "EMAIL")
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+REPORT_YEARS = (1900, 2999)
 
 
 def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """First and last day of ``yyyy-mm``; refuses anything else with a translated error."""
     match = _MONTH.fullmatch((month or "").strip())
-    if not match:
+    # Years far off (0000, 9999) are typos, and dates cannot reach the history before them or the month after.
+    if not match or not REPORT_YEARS[0] <= int(match[1]) <= REPORT_YEARS[1]:
         raise InvalidInput("learning.bad_month", month=(month or "")[:20])
     first = dt.date(int(match[1]), int(match[2]), 1)
     following = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)

@@ -108,6 +108,9 @@ class Case(Base):
     content_hash: Mapped[str] = mapped_column(String(64), unique=True)
     receipt_hash: Mapped[str] = mapped_column(String(64), unique=True)
     reporter_id: Mapped[str | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    # The API token that handed it in (no foreign key: tokens are revoked, never deleted), so a replay by the same
+    # token gets this case back; migration 0014.
+    api_token_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     sector: Mapped[str] = mapped_column(String(32))
     unit: Mapped[str] = mapped_column(String(200), default="")
     event_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)

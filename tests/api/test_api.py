@@ -75,6 +75,40 @@ def test_a_new_token_hands_in_notes_and_gets_reference_and_receipt(running):
     assert body["reference"].startswith("UTH-") and body["receipt_code"] and body["case_id"]
 
 
+def test_a_replayed_hand_in_returns_the_same_case_without_the_receipt_code(running):
+    secret = running.token(Scope.submit, name="intake-form-retrying")
+    notes = {"notes": "Pumpen alarmerede uden at nogen hørte det.\n\nVi flyttede den tættere på vagtstuen."}
+    first = running.client.post(f"{API}/cases/notes", headers=auth(secret), json=notes)
+    replayed = running.client.post(f"{API}/cases/notes", headers=auth(secret), json=notes)
+    assert first.status_code == 201 and replayed.status_code == 200, replayed.text
+    assert first.json()["receipt_code"] and replayed.json()["receipt_code"] is None
+    assert replayed.json()["duplicate"] is True
+    assert {k: replayed.json()[k] for k in ("case_id", "reference")} == {k: first.json()[k]
+                                                                        for k in ("case_id", "reference")}
+    assert running.api_calls()[-1].case_id == first.json()["case_id"]
+
+
+def test_the_same_notes_from_another_token_are_refused_and_reveal_nothing(running):
+    notes = {"notes": "Blodprøven blev mærket med den forkerte patients navn."}
+    first = running.client.post(f"{API}/cases/notes", headers=auth(running.token(Scope.submit)), json=notes)
+    other = running.client.post(f"{API}/cases/notes", headers=auth(running.token(Scope.submit)), json=notes)
+    assert first.status_code == 201
+    assert other.status_code == 422 and other.json()["error"]["key"] == "case.already_received"
+    assert first.json()["reference"] not in other.text and first.json()["case_id"] not in other.text
+
+
+def test_a_replayed_recording_returns_the_same_case(running, tmp_path):
+    secret = running.token(Scope.submit)
+    recording = tone(tmp_path / "replayed.wav", seconds=2.5)
+    answers = []
+    for _ in range(2):
+        with recording.open("rb") as file:
+            answers.append(running.client.post(f"{API}/cases/recording", headers=auth(secret),
+                                               files={"recording": ("replayed.wav", file, "audio/wav")}))
+    assert [a.status_code for a in answers] == [201, 200], answers[-1].text
+    assert answers[1].json()["case_id"] == answers[0].json()["case_id"] and answers[1].json()["receipt_code"] is None
+
+
 def test_the_receipt_code_shows_the_case_status(running):
     submitted = running.client.post(f"{API}/cases/notes", headers=auth(running.token(Scope.submit)),
                                     json={"notes": "Et andet vagtskifte, hvor medicinlisten manglede."}).json()
@@ -129,6 +163,12 @@ def test_bad_input_is_refused_with_422_and_names_the_field(running):
                                  json={"notes": "Noter", "event_date": "i går"})
     assert answer.status_code == 422
     assert "event_date" in answer.json()["error"]["message"]
+
+
+def test_a_body_that_is_not_text_is_refused_with_422_as_json(running):
+    answer = running.client.post(f"{API}/cases/status", headers=auth(running.token(Scope.status)) |
+                                 {"Content-Type": "application/json"}, content=b"\xff\xfe\x00")
+    assert answer.status_code == 422 and answer.json()["error"]["key"] == "input.invalid"
 
 
 def test_empty_notes_are_refused_with_422_in_the_callers_language(running):
@@ -191,6 +231,12 @@ def test_a_bad_month_is_refused_with_422(running):
     assert answer.status_code == 422
 
 
+@pytest.mark.parametrize("month", ["0000-01", "0001-01", "9999-12"])
+def test_a_month_far_off_is_refused_with_422_not_an_error(running, month):
+    answer = running.client.get(f"{API}/reports/monthly/{month}", headers=auth(running.token(Scope.read_trends)))
+    assert answer.status_code == 422 and answer.json()["error"]["key"] == "learning.bad_month"
+
+
 def test_every_call_with_a_token_leaves_an_audit_row(running):
     secret = running.token(Scope.read_trends, name="audited-bi")
     before = len(running.api_calls())
@@ -224,6 +270,9 @@ def test_the_docs_page_lists_the_endpoints_without_fetching_anything(running):
 def test_an_unknown_api_address_is_json_not_the_app(running):
     answer = running.client.get(f"{API}/nothing-here")
     assert answer.status_code == 404 and answer.json()["error"]["key"] == "api.not_found"
+    escaped = running.client.get(f"{API}/reports/monthly/%0A2026-05")  # a newline slips past the mount's pattern
+    assert escaped.status_code == 404 and escaped.json()["error"]["key"] == "api.not_found"
+    assert running.client.get("/no-such-page-%0A").status_code == 404
     wrong_method = running.client.get(f"{API}/cases/notes")
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["key"] == "api.wrong_method"
 

@@ -7,10 +7,12 @@ the Gradio pages.
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import HTMLResponse
+from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import HTMLResponse, Response
 
-from ui.api.access import ApiContext, install_audit, install_error_handlers
+from assistant.i18n import translate
+from ui.api.access import ERROR_ANSWERS, ApiContext, error_response, install_audit, install_error_handlers, language_of
 from ui.api.docs_page import HEADERS, docs_html
 from ui.api.routes import api_routes
 from ui.context import AppContext
@@ -29,7 +31,7 @@ def api_app(ctx: AppContext) -> FastAPI:
                   docs_url=None, redoc_url=None)
     install_error_handlers(app, api)
     install_audit(app, api)
-    app.include_router(api_routes(api))
+    app.include_router(api_routes(api), responses=ERROR_ANSWERS)
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -38,4 +40,17 @@ def api_app(ctx: AppContext) -> FastAPI:
     return app
 
 
-__all__ = ["API_PATH", "api_app"]
+def install_not_found_beside(app: FastAPI, default_language: str) -> None:
+    """On the app that mounts the API: an address under :data:`API_PATH` the mount cannot take (a newline in it
+    escapes its pattern) still gets the API's JSON 404, not the app's."""
+
+    async def not_found(request: Request, error: Exception) -> Response:
+        if request.url.path == API_PATH or request.url.path.startswith(API_PATH + "/"):
+            return error_response(request, 404, "api.not_found",
+                                  translate("api.not_found", language_of(request, default_language)))
+        return await http_exception_handler(request, error)
+
+    app.add_exception_handler(404, not_found)
+
+
+__all__ = ["API_PATH", "api_app", "install_not_found_beside"]

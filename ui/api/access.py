@@ -12,7 +12,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from assistant.api_tokens import Scope, TokenInfo, record_call, verify_token
 from assistant.cases import LookupLimiter
@@ -46,6 +46,43 @@ STATUS_OF: tuple[tuple[type[Exception], int], ...] = (
     (ModelUnavailable, 503),
     (VectorStoreError, 503),
 )
+
+
+class Problem(BaseModel):
+    """One field of bad input and what is wrong with it."""
+
+    field: str
+    problem: str
+
+
+class ApiError(BaseModel):
+    """Why a call failed: the status again, a stable key to branch on, and a translated message."""
+
+    status: int
+    key: str
+    message: str
+    problems: list[Problem] | None = None  # only with 422 for bad input
+
+
+class ErrorBody(BaseModel):
+    """Every error answer of the API."""
+
+    error: ApiError
+
+
+def _error_answer(description: str) -> dict:
+    return {"model": ErrorBody, "description": description}
+
+
+# Declared on every operation, so the schema says what a client must handle (and contract tests can hold us to it).
+ERROR_ANSWERS: dict[int | str, dict] = {
+    401: _error_answer("No token, or an unknown or revoked one."),
+    403: _error_answer("The token lacks the scope."),
+    404: _error_answer("Not found (a wrong receipt code, an unknown address)."),
+    422: _error_answer("Bad input; problems names the fields."),
+    429: _error_answer("Over the token's limit; Retry-After says when to try again."),
+    503: _error_answer("A model or the index is unavailable."),
+}
 
 
 @dataclass
@@ -113,6 +150,13 @@ def install_error_handlers(app: FastAPI, api: ApiContext) -> None:
         problems = [{"field": ".".join(str(p) for p in e["loc"]), "problem": e["msg"]} for e in error.errors()[:10]]
         reason = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:3])
         message = translate("input.invalid", language_of(request, default_language), reason=reason)
+        return error_response(request, 422, "input.invalid", message, problems=problems)
+
+    @app.exception_handler(400)
+    async def unreadable_body(request: Request, error: Exception) -> JSONResponse:
+        # FastAPI's answer to a body it cannot even decode (not UTF-8, say): bad input like any other, as JSON.
+        problems = [{"field": "body", "problem": "not readable"}]
+        message = translate("input.invalid", language_of(request, default_language), reason="body: not readable")
         return error_response(request, 422, "input.invalid", message, problems=problems)
 
     @app.exception_handler(404)

@@ -34,6 +34,8 @@ TrendTable = StrEnum("TrendTable", {name: name for name in TABLES})
 Audience = Literal["staff", "public"]
 TableFormat = Literal["json", "csv"]
 CSV_ANSWER = {200: {"content": {"text/csv": {}}, "description": "JSON, or CSV with a header row (format=csv)."}}
+REPLAYED = {200: {"model": Submission, "description": "The same content handed in before with this token: that "
+                                                      "case again (duplicate true), its receipt code null."}}
 
 
 class NotesIn(BaseModel):
@@ -71,23 +73,32 @@ def api_routes(api: ApiContext) -> APIRouter:
 
     # -- handing in ------------------------------------------------------------------------------------------------
 
-    @router.post("/cases/notes", status_code=201, response_model=Submission, tags=["submit"],
-                 summary="Hand in typed notes (scope submit)")
-    def hand_in_notes(body: NotesIn, request: Request,
-                      token: TokenInfo = Depends(require(api, Scope.submit))) -> Submission:
-        """Queues the notes as a new case; answers with its id, its reference (UTH-2026-0142) and the receipt
-        code, shown only in this answer. The same notes handed in twice are refused (422)."""
-        context = _case_context(body.sector, body.unit, body.event_date, body.event_type)
-        submission = submit_notes(runtime.db, runtime.settings, body.notes, context,
-                                  actor=token.actor_for(Scope.submit))
+    def handed_in(submission: Submission, request: Request, response: Response) -> Submission:
         request.state.case_id = submission.case_id
-        api.app.wake_worker()
+        if submission.duplicate:
+            response.status_code = 200  # a replay made nothing new
+        else:
+            api.app.wake_worker()
         return submission
 
-    @router.post("/cases/recording", status_code=201, response_model=Submission, tags=["submit"],
+    @router.post("/cases/notes", status_code=201, response_model=Submission, responses=REPLAYED, tags=["submit"],
+                 summary="Hand in typed notes (scope submit)")
+    def hand_in_notes(body: NotesIn, request: Request, response: Response,
+                      token: TokenInfo = Depends(require(api, Scope.submit))) -> Submission:
+        """Queues the notes as a new case; answers 201 with its id, its reference (UTH-2026-0142) and the
+        receipt code, shown only in this answer. The same notes again with the same token (a replay) answer 200
+        with that case and no receipt code; with another token, 422 ``case.already_received``."""
+        context = _case_context(body.sector, body.unit, body.event_date, body.event_type)
+        submission = submit_notes(runtime.db, runtime.settings, body.notes, context,
+                                  actor=token.actor_for(Scope.submit), api_token_id=token.id)
+        return handed_in(submission, request, response)
+
+    @router.post("/cases/recording", status_code=201, response_model=Submission, responses=REPLAYED,
+                 tags=["submit"],
                  summary="Hand in a recording (scope submit)")
     def hand_in_recording(
         request: Request,
+        response: Response,
         recording: Annotated[UploadFile, File(description="The recording (wav, mp3, m4a, ogg, webm …).")],
         sector: Annotated[Sector, Form()] = Sector.hospital,
         unit: Annotated[str, Form(max_length=200)] = "",
@@ -96,7 +107,7 @@ def api_routes(api: ApiContext) -> APIRouter:
         keep_audio: Annotated[bool, Form(description="Keep the recording for keep_audio_days.")] = False,
         token: TokenInfo = Depends(require(api, Scope.submit)),
     ) -> Submission:
-        """Checks and queues the recording as a new case; answers like ``/cases/notes``."""
+        """Checks and queues the recording as a new case; answers like ``/cases/notes`` (a replay too)."""
         limit = runtime.settings.max_upload_bytes
         if recording.size is not None and recording.size > limit:
             raise InvalidAudio("audio.too_big", megabytes=round(recording.size / 1e6, 1),
@@ -110,10 +121,8 @@ def api_routes(api: ApiContext) -> APIRouter:
             with path.open("wb") as out:
                 shutil.copyfileobj(recording.file, out)
             submission = submit_recording(runtime.db, runtime.settings, path, context,
-                                          actor=token.actor_for(Scope.submit))
-        request.state.case_id = submission.case_id
-        api.app.wake_worker()
-        return submission
+                                          actor=token.actor_for(Scope.submit), api_token_id=token.id)
+        return handed_in(submission, request, response)
 
     @router.post("/cases/status", response_model=ReporterStatus, tags=["status"],
                  summary="A case's status by its receipt code (scope status)")
