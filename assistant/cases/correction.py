@@ -12,8 +12,7 @@ from pydantic import BaseModel
 
 from assistant import audit
 from assistant.auth import Actor, Permission
-from assistant.cases.lookup import find_case
-from assistant.cases.reading import MAX_CLIP_SECONDS, AudioClip, may_read_case
+from assistant.cases.reading import MAX_CLIP_SECONDS, AudioClip, case_for_reader
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.models import Segment
 from assistant.settings import Settings
@@ -54,15 +53,6 @@ def _may_hear(actor: Actor, case: Case) -> bool:
     return case.keep_audio and actor.can(Permission.read_any_case)
 
 
-def _readable_case(session, actor: Actor, case_id: str) -> Case:
-    case = find_case(session, case_id)
-    if case is None:
-        raise NotFound("record.not_found", what="record.what.case", case_id=case_id)
-    if not may_read_case(actor, case.reporter_id):
-        raise NotAllowed("auth.not_allowed", role=actor.role.value)
-    return case
-
-
 def correction_view(
     db: Database, actor: Actor, case_id: str, threshold: float, current: tuple[int, int] | None = None, *,
     step: int = 0, now: dt.datetime | None = None,
@@ -74,7 +64,7 @@ def correction_view(
     """
     now = now or utcnow()
     with db.session() as session:
-        case = _readable_case(session, actor, case_id)
+        case = case_for_reader(session, actor, case_id)
         segments = [Segment(index=s.index, start=s.start, end=s.end, text=s.text, speaker=s.speaker,
                             words=s.words or []) for s in (case.transcript.segments if case.transcript else [])]
         view = CorrectionView(
@@ -103,7 +93,7 @@ def word_clip(
     """
     now = now or utcnow()
     with db.session() as session:
-        case = _readable_case(session, actor, case_id)
+        case = case_for_reader(session, actor, case_id)
         if not _may_hear(actor, case):
             raise NotAllowed("auth.not_allowed", role=actor.role.value)
         case_id = case.id
