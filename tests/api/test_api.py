@@ -6,9 +6,11 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -45,25 +47,33 @@ def auth(secret: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}"}
 
 
-@pytest.fixture(scope="module")
-def running(tmp_path_factory) -> Iterator[RunningApi]:
+@contextmanager
+def api_app(settings: Settings, points: int, **fakes) -> Iterator[tuple[FastAPI, Runtime]]:
+    """The real app on a runtime with fake speech, pseudonymisation and drafting (``fakes`` add or replace
+    components), holding ``points`` approved points, every other one public."""
     from ui.app import create_app
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(pipeline, "draft_case", fake_draft)
-        settings = Settings(data_dir=tmp_path_factory.mktemp("api"), cpu_threads=2)
-        components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser())
+        components = Components(settings, **({"transcriber_": FakeTranscriber(),
+                                              "pseudonymiser_": FakePseudonymiser()} | fakes))
         runtime = Runtime.create(settings, components)
-        rows = synthetic_points()[:6]
+        rows = synthetic_points()[:points]
         for n, row in enumerate(rows):
             row["visibility"] = "public" if n % 2 == 0 else "staff"
         store_approved(runtime.db, runtime.index, rows)
         app, _ctx = create_app(runtime)
         try:
-            with TestClient(app) as client:
-                yield RunningApi(client=client, runtime=runtime)
+            yield app, runtime
         finally:
             runtime.stop()
+
+
+@pytest.fixture(scope="module")
+def running(tmp_path_factory) -> Iterator[RunningApi]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("api"), cpu_threads=2)
+    with api_app(settings, points=6) as (app, runtime), TestClient(app) as client:
+        yield RunningApi(client=client, runtime=runtime)
 
 
 def test_a_new_token_hands_in_notes_and_gets_reference_and_receipt(running):

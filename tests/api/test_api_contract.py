@@ -26,14 +26,11 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 from assistant.api_tokens import Scope, create_token
 from assistant.auth import SYSTEM
 from assistant.errors import ModelUnavailable
-from assistant.jobs import Components, Runtime, pipeline
+from assistant.jobs import Runtime
 from assistant.settings import Settings
+from tests.api.test_api import API, api_app
 from tests.support.audio_factory import tone
-from tests.support.fakes import FakePseudonymiser, FakeTranscriber, fake_draft
-from tests.support.learning_cases import store_approved, synthetic_points
 from tests.support.servers import app_in_thread
-
-API = "/api/v1"
 
 
 class NoLanguageModel:
@@ -64,27 +61,13 @@ def auth(secret: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory) -> Iterator[LiveApi]:
-    from ui.app import create_app
-
     data = tmp_path_factory.mktemp("api-contract")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pipeline, "draft_case", fake_draft)
-        # Generated calls come fast: the limits are tested in test_api.py, not here.
-        settings_ = Settings(data_dir=data / "data", cpu_threads=2, api_requests_per_minute=100_000,
-                             receipt_lookups_per_minute=100_000)
-        components = Components(settings_, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
-                                chat_=NoLanguageModel())
-        runtime = Runtime.create(settings_, components)
-        rows = synthetic_points()[:8]
-        for n, row in enumerate(rows):
-            row["visibility"] = "public" if n % 2 == 0 else "staff"
-        store_approved(runtime.db, runtime.index, rows)
-        app, _ctx = create_app(runtime)
-        try:
-            with app_in_thread(app, name="debrief-api-contract") as url:
-                yield LiveApi(url=f"{url}{API}", runtime=runtime, data=data)
-        finally:
-            runtime.stop()
+    # Generated calls come fast: the limits are tested in test_api.py, not here.
+    settings_ = Settings(data_dir=data / "data", cpu_threads=2, api_requests_per_minute=100_000,
+                         receipt_lookups_per_minute=100_000)
+    with api_app(settings_, points=8, chat_=NoLanguageModel()) as (app, runtime), \
+            app_in_thread(app, name="debrief-api-contract") as url:
+        yield LiveApi(url=f"{url}{API}", runtime=runtime, data=data)
 
 
 # -- the schema ------------------------------------------------------------------------------------------------
