@@ -13,8 +13,7 @@ from assistant.audit import events_for_case
 from assistant.auth import Actor, Role, add_user
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.intake import submit_notes
-from assistant.jobs import Components, pipeline, run_job
-from assistant.models import CaseContext, Sector
+from assistant.models import CaseContext
 from assistant.privacy.pseudonymise import Pseudonymiser
 from assistant.review import (
     answer_question_by_receipt,
@@ -32,24 +31,19 @@ from assistant.review.case_thread import (
     write_to_reporter,
 )
 from assistant.store.tables import CaseMessage, LearningPoint
-from tests.support.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
+from tests.support.fakes import FakePseudonymiser
+from tests.support.review_cases import NOTES, hand_in_drafted
 from ui.render import status_html
 
 AGENT = Actor(user_id="a1", name="agent-anne", role=Role.learning_agent)
 STAFF = Actor(user_id="s1", name="sygeplejerske-sara", role=Role.staff)
-NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
 WRONG_CODE = "AAAAA-BBBBB-CCCCC-DDDDD-EEEEE-F"
 
 
 @pytest.fixture
 def case(db, settings, monkeypatch):
     """A drafted case handed in with typed notes: its submission (case id and receipt code)."""
-    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
-    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
-                            chat_=FakeChat())
-    submission = submit_notes(db, settings, NOTES, CaseContext(sector=Sector.hospital, unit="Akutmodtagelsen"))
-    run_job(db, components, submission.job_id)
-    return submission
+    return hand_in_drafted(db, settings, monkeypatch)
 
 
 def said(messages) -> list[tuple[str, str, str]]:

@@ -12,8 +12,8 @@ from assistant.auth import Actor, Role, add_user
 from assistant.cases import LookupLimiter
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.intake import submit_notes
-from assistant.jobs import Components, pipeline, run_job
-from assistant.models import CaseContext, Sector
+from assistant.jobs import Components, run_job
+from assistant.models import CaseContext
 from assistant.review import (
     answer_question_as_reporter,
     answer_question_by_receipt,
@@ -28,10 +28,10 @@ from assistant.review import (
 )
 from assistant.store.tables import LearningPoint, PseudonymEntry
 from tests.support.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
+from tests.support.review_cases import NOTES, hand_in_drafted
 from ui.render import case_html, status_html
 
 AGENT = Actor(user_id="a1", name="agent-anne", role=Role.learning_agent)
-NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
 QUESTION = "Hvilken insulinpen blev brugt, og hvem dobbeltkontrollerede?"
 # Jens and Mette are already in the case's map; Karen is new in the answer.
 ANSWER = "Det var NovoPen; Jens' dosis blev tjekket af Mette og Karen ved overleveringen."
@@ -52,12 +52,7 @@ def reporter(db):
 @pytest.fixture
 def drafted(db, settings, reporter, monkeypatch):
     """Rita's case, drafted with two learning points: (submission, [point ids])."""
-    monkeypatch.setattr(pipeline, "draft_case", two_point_draft)
-    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
-                            chat_=FakeChat())
-    submission = submit_notes(db, settings, NOTES, CaseContext(sector=Sector.hospital, unit="Akutmodtagelsen"),
-                              reporter_id=reporter.user_id)
-    run_job(db, components, submission.job_id)
+    submission = hand_in_drafted(db, settings, monkeypatch, draft=two_point_draft, reporter_id=reporter.user_id)
     with db.session() as session:
         points = session.scalars(select(LearningPoint.id).where(LearningPoint.case_id == submission.case_id)
                                  .order_by(LearningPoint.position)).all()

@@ -12,7 +12,7 @@ from assistant.auth import Actor, Role, add_user, authenticate
 from assistant.chat import rate_answer
 from assistant.errors import InvalidInput, NotAllowed, NotFound
 from assistant.indexing import check_index, rebuild_index
-from assistant.intake import submit_notes, submit_recording
+from assistant.intake import submit_recording
 from assistant.jobs import Components, pipeline, run_job
 from assistant.models import CaseContext, Sector
 from assistant.review import (
@@ -44,22 +44,18 @@ from assistant.store.tables import (
 )
 from tests.support import audio_factory
 from tests.support.fakes import FakeChat, FakePseudonymiser, FakeTranscriber, fake_draft
+from tests.support.review_cases import hand_in_drafted
 
 AGENT = Actor(user_id="a1", name="agent-anne", role=Role.learning_agent)
 STAFF = Actor(user_id="s1", name="staff-sofie", role=Role.staff)
 ADMIN = Actor(user_id="ad", name="admin", role=Role.admin)
-NOTES = "Jens fik dobbelt dosis insulin ved vagtskiftet.\n\nMette opdagede det ved dobbeltkontrollen."
 QUERY = "insulin dobbelt dosis ved vagtskifte"
 
 
 @pytest.fixture
 def drafted(db, settings, monkeypatch):
     """A case that went through the pipeline (fake models) and awaits review: (submission, point id)."""
-    monkeypatch.setattr(pipeline, "draft_case", fake_draft)
-    components = Components(settings, transcriber_=FakeTranscriber(), pseudonymiser_=FakePseudonymiser(),
-                            chat_=FakeChat())
-    submission = submit_notes(db, settings, NOTES, CaseContext(sector=Sector.hospital, unit="Akutmodtagelsen"))
-    run_job(db, components, submission.job_id)
+    submission = hand_in_drafted(db, settings, monkeypatch)
     with db.session() as session:
         point_id = session.scalar(select(LearningPoint.id).where(LearningPoint.case_id == submission.case_id))
     return submission, point_id
