@@ -13,6 +13,7 @@ from assistant.settings import Settings
 
 PARTS: dict[str, str] = {
     "transcription": "assistant.bench.transcription:run",
+    "transcription_server": "assistant.bench.transcription_server:run",
     "drafting": "assistant.bench.drafting:run",
     "end_to_end": "assistant.bench.drafting:run_end_to_end",
     "index": "assistant.bench.index:run",

@@ -31,9 +31,9 @@ def _keep_part(output: Path, measured: dict, part) -> None:
 
 def bench(
     quick: Annotated[bool, typer.Option("--quick", help="Tiny sizes and 1 repetition: checks the output.")] = False,
-    only: Annotated[str | None, typer.Option(help="Comma-separated parts: transcription,drafting,"
-                                                  "end_to_end,index,memory,chat (default: all of these), "
-                                                  "load (the running app under concurrent uploads and "
+    only: Annotated[str | None, typer.Option(help="Comma-separated parts, by default all of transcription, "
+                                                  "transcription_server, drafting, end_to_end, index, memory, "
+                                                  "chat; and load (the running app under concurrent uploads and "
                                                   "questions, on request only).")] = None,
     output: Annotated[Path, typer.Option(help="JSON results file.")] = Path("bench-results.json"),
     repetitions: Annotated[int | None, typer.Option(help="Timed runs per figure (default 1 quick, 3 full).")] = None,

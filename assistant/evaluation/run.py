@@ -106,6 +106,9 @@ def tables(result: dict[str, Any]) -> list[Table]:
                 t.add_row(f["file"], f"{f['wer']:.3f}", f"{f['cer']:.3f}")
             p = data["pooled"]
             t.add_row("pooled", *(f"{p[k]:.3f}" if p[k] is not None else "–" for k in ("wer", "cer")))
+            for kind, report in data.get("confidence", {}).items():
+                out.append(t)
+                t = _confidence_table(kind, report)
         elif part == "pseudonymisation":
             for c in ("type", "precision", "recall", "tp", "fp", "fn"):
                 t.add_column(c)
@@ -131,6 +134,31 @@ def tables(result: dict[str, Any]) -> list[Table]:
                 t = _judgements_table(data["judgements"])
         out.append(t)
     return out
+
+
+def _confidence_table(kind: str, data: dict[str, Any]) -> Table:
+    """Low-confidence marking against the recogniser's errors: one row per threshold, the configured one and the
+    best within the marked-share limit named."""
+
+    def share(value: float | None) -> str:
+        return "–" if value is None else f"{value:.3f}"
+
+    best = data["best_within_limit"]
+    verdict = {True: "met", False: "not met", None: "no errors to find"}[data["target_met"]]
+    label = "recorded audio" if kind == "recorded" else "generated audio (espeak-ng, synthetic: second figure only)"
+    t = Table(title=f"asr word confidence, {label}: {data['files']} files; recall ≥ {data['recall_target']:.0%} "
+                    f"at ≤ {data['marked_share_limit']:.0%} marked: {verdict} (reachable at most "
+                    f"{share(data['recall_ceiling_at_limit'])}); errors ranked below right words: "
+                    f"{share(data['error_ranking_auc'])} (0.5 = chance); {data['deleted_reference_words']} "
+                    f"deleted reference words (cannot be marked)")
+    for c in ("threshold", "words", "errors", "marked", "marked share", "recall", "precision", "note"):
+        t.add_column(c)
+    for row in data["sweep"]:
+        notes = [n for n, on in (("configured", row["threshold"] == data["threshold"]),
+                                 ("best ≤ limit", row == best)) if on]
+        t.add_row(f"{row['threshold']:g}", str(row["words"]), str(row["errors"]), str(row["marked"]),
+                  share(row["marked_share"]), share(row["recall"]), share(row["precision"]), ", ".join(notes))
+    return t
 
 
 def _similar_cases_table(data: dict[str, Any]) -> Table:

@@ -27,13 +27,16 @@ def _bench(settings, tmp_path, monkeypatch, only: str) -> BenchResult:
 
 
 def test_quick_bench_of_speech_index_and_memory_writes_every_figure_with_reference_and_target(settings, tmp_path, monkeypatch):
-    result = _bench(settings, tmp_path, monkeypatch, "transcription,index,memory")
+    result = _bench(settings, tmp_path, monkeypatch, "transcription,transcription_server,index,memory")
     assert result.quick and result.machine["cpu_count"]
     speed = result.parts[0].figures[0]
     assert speed.reference and speed.ratio and speed.target and speed.met is not None
     assert {"beam_size", "compute_type", "threads"} <= set(result.parts[0].details)
-    assert result.parts[1].details["growth"][0]["points"] == 100
-    assert result.parts[2].figures[0].unit == "MB"
+    server = result.parts[1]  # the same clip through the tests' transcription server and in-process
+    assert server.figures[0].reference and "10%" in server.figures[0].target and server.figures[0].met is not None
+    assert server.details["requests_sent"] == 2 and server.details["wer_server_vs_in_process"] == 0.0
+    assert result.parts[2].details["growth"][0]["points"] == 100
+    assert result.parts[3].figures[0].unit == "MB"
 
 
 @pytest.mark.real_llm

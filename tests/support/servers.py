@@ -13,7 +13,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -27,15 +26,10 @@ from pathlib import Path
 
 import pytest
 
+from assistant.speech.local_server import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL_HINT = "run `sudo scripts/ci-services.sh` (installs PostgreSQL with apt-get and the Python extras)"
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_for_http(url: str, process: subprocess.Popen, timeout: float, log: Path | None = None) -> None:
@@ -210,23 +204,14 @@ def llama_cpp_server(model_path: Path, alias: str, threads: int = 2, n_ctx: int 
 
 @contextmanager
 def app_in_thread(app, name: str = "debrief-test-app") -> Iterator[str]:
-    """Serve an ASGI app on a free loopback port in this process; yields its URL and stops it afterwards."""
-    import threading
+    """Serve an ASGI app on a free loopback port in this process; yields its URL and stops it afterwards.
 
-    import uvicorn
+    The same helper ``debrief bench`` serves its transcription server with (``assistant.speech.local_server``).
+    """
+    from assistant.speech.local_server import serve_in_thread
 
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True, name=name)
-    thread.start()
-    deadline = time.monotonic() + 60
-    while not server.started:
-        assert time.monotonic() < deadline and thread.is_alive(), "the app did not start"
-        time.sleep(0.1)
-    try:
-        yield f"http://127.0.0.1:{server.config.port}"
-    finally:
-        server.should_exit = server.force_exit = True  # open event streams would otherwise hold it for seconds
-        thread.join(timeout=10)
+    with serve_in_thread(app, name) as url:
+        yield url
 
 
 def start_fake_worker(data_dir: Path, database_url: str, stop_file: Path, delay: float = 0.5) -> subprocess.Popen:
