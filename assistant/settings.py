@@ -237,6 +237,15 @@ class Settings(BaseSettings):
     fusion_sparse_weight: float = Field(
         0.6, ge=0, description="Weight of the BM25 ranking against the e5 ranking (1.0) in hybrid search.",
     )
+    fusion_case_vector_weight: float = Field(
+        0.75, ge=0, description="Similar cases: weight of the ranking by whole-case vectors (a case's approved points "
+        "embedded together) against the ranking by points (1.0); 0 ranks cases by their points alone. Tuned on the "
+        "development set.",
+    )
+    fusion_case_rrf_k: float = Field(
+        20.0, gt=0, description="Similar cases: reciprocal-rank constant for fusing the case-vector and point "
+        "rankings.",
+    )
     search_pool: int = Field(
         100,
         ge=1,
@@ -434,7 +443,8 @@ class Settings(BaseSettings):
             search_pool=self.search_pool, similarity_threshold=self.similarity_threshold,
             embedding=self.embedding_options(), search_method=self.search_method,
             synonyms_file=self.synonyms_file, sparse_path=self.data_dir / "search_words.sqlite3",
-            fusion=FusionWeights(rrf_k=self.fusion_rrf_k, sparse=self.fusion_sparse_weight),
+            fusion=FusionWeights(rrf_k=self.fusion_rrf_k, sparse=self.fusion_sparse_weight,
+                                 case_vector=self.fusion_case_vector_weight, case_rrf_k=self.fusion_case_rrf_k),
         )
 
 

@@ -5,6 +5,8 @@ It is derived data: the record store is the source of truth, every write is an i
 by learning-point id (to Chroma, then to the BM25 file), and :meth:`LearningIndex.reset` plus upserts rebuild it.
 Embedded default is a ``PersistentClient`` folder; set ``chroma_url`` to use a Chroma server instead (same code).
 The BM25 file is local to the machine (``sparse_path``); it is refilled from Chroma when the two disagree in size.
+A second collection (``<collection>-cases``) holds one vector per case and audience (all of its approved points
+embedded together), kept by the same writes, for ranking similar cases (:meth:`LearningIndex.similar_cases`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import numpy as np
 from vectorstore.danish import analyser, has_words, plain_text
 from vectorstore.embeddings import ChromaEmbeddingAdapter, Embedder, LangChainEmbeddings, make_embedder
 from vectorstore.errors import EmptyQuery, IndexUnavailable
-from vectorstore.fusion import FusionWeights, Preferences, boosted, case_scores, fuse, ranked
+from vectorstore.fusion import FusionWeights, Preferences, boosted, fuse, rank_cases, ranked
 from vectorstore.options import IndexOptions, index_options
 from vectorstore.schema import CaseMatch, Hit, IndexedPoint, SearchFilters
 from vectorstore.sparse import SparseIndex
@@ -57,6 +59,29 @@ def _score(distance: float) -> float:
 _WRITE_THROUGH = {"batch_size": 1, "sync_threshold": 1}
 # e5 reads at most 512 tokens; a 5,000-word description is cut here rather than tokenised in full.
 _DENSE_QUERY_CHARS = 2000
+# A case's vector is embedded from at most this much of its points' text (~512 e5 tokens), shared among the points.
+_CASE_TEXT_CHARS = 2000
+# Audiences of a case vector: "staff" from all of a case's points, "public" from its public points only, so that
+# a public search is never ranked by words only staff may read.
+_AUDIENCES = ("staff", "public")
+
+
+def _case_vector_id(case_id: str, audience: str) -> str:
+    return f"{case_id}::{audience}"
+
+
+def _audience(filters: SearchFilters | None) -> str:
+    """Which case vectors a search may use: public ones unless the filters let staff points through."""
+    return "public" if filters and filters.visibility and "staff" not in filters.visibility else "staff"
+
+
+def case_text(points: Sequence[tuple[str, str]], limit: int = _CASE_TEXT_CHARS) -> str:
+    """The text a case vector is embedded from: its points' texts in (reference, id) order, each cut to an even
+    share of ``limit`` so that a long first point does not crowd out the others. ``points``: (sort key, text)."""
+    if not points:
+        return ""
+    share = max(200, limit // len(points))
+    return "\n\n".join(text[:share] for _, text in sorted(points))[:limit]
 
 
 class Candidates(BaseModel):
@@ -77,16 +102,24 @@ class LearningIndex:
         self._embedding_function = ChromaEmbeddingAdapter(self.embedder)
         self._lock = threading.RLock()
         self._collection = self._open()
+        self._cases = self._open(self.cases_collection)
         # A bad synonym line fails here, at start, naming the file and the line.
         self.sparse = SparseIndex(self.options.resolved_sparse_path, analyser(self.options.synonyms_file))
         self.sync_sparse()
+        if self._cases.count() == 0 and self.count() > 0:
+            self.sync_cases()  # an index made before case vectors existed
+
+    @property
+    def cases_collection(self) -> str:
+        """Name of the collection of case vectors, beside the points' own."""
+        return f"{self.options.collection}-cases"
 
     # -- collection ---------------------------------------------------------------------------------------
 
-    def _open(self) -> Any:
+    def _open(self, name: str | None = None) -> Any:
         try:
             collection = self._client.get_or_create_collection(
-                name=self.options.collection,
+                name=name or self.options.collection,
                 embedding_function=self._embedding_function,
                 configuration={"hnsw": {"space": "cosine", **_WRITE_THROUGH}},
                 metadata={_EMBEDDING_KEY: self.embedder.model_id},
@@ -98,12 +131,13 @@ class LearningIndex:
             raise IndexUnavailable("index.unavailable", reason=str(error)) from error
         return collection
 
-    def _checked(self) -> Any:
+    def _checked(self, collection: Any = None) -> Any:
         """The collection, refusing to mix vectors from two embedding models (rebuild after switching)."""
-        indexed = (self._collection.metadata or {}).get(_EMBEDDING_KEY)
+        collection = self._collection if collection is None else collection
+        indexed = (collection.metadata or {}).get(_EMBEDDING_KEY)
         if indexed and indexed != self.embedder.model_id:
             raise IndexUnavailable("index.embedding_mismatch", indexed=indexed, configured=self.embedder.model_id)
-        return self._collection
+        return collection
 
     def reset(self) -> None:
         """Empty the index before a rebuild from the record store; also adopts a newly configured embedder."""
@@ -111,18 +145,21 @@ class LearningIndex:
             indexed = (self._collection.metadata or {}).get(_EMBEDDING_KEY)
             if indexed in (None, self.embedder.model_id):
                 # Emptying (rather than dropping) keeps the collection valid for other processes holding it.
-                for _ in range(self.count() // 1000 + 1):
-                    ids = self._collection.get(include=[], limit=1000)["ids"]
-                    if not ids:
-                        break
-                    self._collection.delete(ids=ids)
+                for collection in (self._collection, self._cases):
+                    for _ in range(collection.count() // 1000 + 1):
+                        ids = collection.get(include=[], limit=1000)["ids"]
+                        if not ids:
+                            break
+                        collection.delete(ids=ids)
                 self.sparse.reset()
                 return
-            try:
-                self._client.delete_collection(self.options.collection)
-            except Exception:  # noqa: BLE001 - already gone is fine: reset is idempotent
-                pass
+            for name in (self.options.collection, self.cases_collection):
+                try:
+                    self._client.delete_collection(name)
+                except Exception:  # noqa: BLE001 - already gone is fine: reset is idempotent
+                    pass
             self._collection = self._open()
+            self._cases = self._open(self.cases_collection)
             self.sparse.reset()
 
     # -- writes -------------------------------------------------------------------------------------------
@@ -145,6 +182,7 @@ class LearningIndex:
                     embeddings=self.embedder.embed_passages([p.text for p in chunk]),
                 )
             self.sparse.upsert(items)
+            self._refresh_cases({p.case_id for p in items})
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove points by id; ids that are not there are ignored."""
@@ -152,14 +190,62 @@ class LearningIndex:
         if not ids:
             return
         with self._lock:
+            got = self._collection.get(ids=ids, include=["metadatas"])
+            cases = {str((meta or {}).get("case_id", "")) for meta in got["metadatas"]} - {""}
             self._collection.delete(ids=ids)
             self.sparse.delete(ids)
+            self._refresh_cases(cases)
 
     def delete_case(self, case_id: str) -> None:
-        """Remove every point of one case (erasure, or a case withdrawn)."""
+        """Remove every point of one case (erasure, or a case withdrawn), and its case vectors."""
         with self._lock:
             self._collection.delete(where={"case_id": case_id})
+            self._cases.delete(where={"case_id": case_id})
             self.sparse.delete_case(case_id)
+
+    def _refresh_cases(self, case_ids: Iterable[str]) -> None:
+        """Re-embed the vectors of these cases from the points the index now holds (none left: vectors removed).
+        Embedded as a question ("query:" for e5): case against case is a symmetric comparison, and the
+        dev part of the real set ranked slightly better that way than with "passage:"."""
+        case_ids = sorted(set(case_ids))
+        cases = self._checked(self._cases)
+        for start in range(0, len(case_ids), 100):
+            chunk = case_ids[start : start + 100]
+            got = self._collection.get(where={"case_id": {"$in": chunk}}, include=["documents", "metadatas"])
+            texts: dict[str, dict[str, list[tuple[str, str]]]] = {c: {a: [] for a in _AUDIENCES} for c in chunk}
+            for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"]):
+                meta = meta or {}
+                entry = (f"{meta.get('reference', '')}\t{pid}", doc or "")
+                texts[str(meta.get("case_id"))]["staff"].append(entry)
+                if meta.get("visibility") == "public":
+                    texts[str(meta.get("case_id"))]["public"].append(entry)
+            keep: dict[str, tuple[str, str, str]] = {}  # vector id → case id, audience, text
+            gone = []
+            for case_id in chunk:
+                for audience in _AUDIENCES:
+                    text = case_text(texts[case_id][audience])
+                    if text:
+                        keep[_case_vector_id(case_id, audience)] = (case_id, audience, text)
+                    else:
+                        gone.append(_case_vector_id(case_id, audience))
+            if gone:
+                cases.delete(ids=gone)
+            if keep:
+                unique = list(dict.fromkeys(text for _, _, text in keep.values()))
+                vectors = dict(zip(unique, self.embedder.embed_queries(unique)))
+                cases.upsert(ids=list(keep), embeddings=[vectors[text] for _, _, text in keep.values()],
+                             metadatas=[{"case_id": c, "audience": a, "points": len(texts[c][a])}
+                                        for c, a, _ in keep.values()])
+
+    def sync_cases(self) -> int:
+        """Make the case vectors match the points (after an upgrade, or a crash between two writes); returns how
+        many cases were re-embedded or dropped."""
+        with self._lock:
+            indexed = {str((m or {}).get("case_id")) for m in self._collection.get(include=["metadatas"])["metadatas"]}
+            vectors = {str((m or {}).get("case_id")) for m in self._cases.get(include=["metadatas"])["metadatas"]}
+            todo = (indexed - vectors) | (vectors - indexed)
+            self._refresh_cases(todo)
+            return len(todo)
 
     def sync_sparse(self) -> int:
         """Make the BM25 file hold exactly Chroma's ids (after an upgrade, a crash between the two writes, or a
@@ -295,18 +381,43 @@ class LearningIndex:
         found, vector = self.candidates(query, filters, max(k, self.options.fusion_depth), need=k)
         return self.fused(found, vector, k, preferences)
 
-    def similar_cases(self, query: str, filters: SearchFilters | None = None, k: int = 5,
-                      preferences: Preferences | None = None) -> list[CaseMatch]:
-        """The ``k`` cases most like ``query``: each case's matching approved points together, ranked by its best
-        point plus a share of its second."""
-        hits = self.search(query, filters, k=max(4 * k, self.options.fusion_depth), preferences=preferences)
-        weights = self.options.fusion
+    def case_cosines(self, case_ids: Sequence[str], vector: np.ndarray, audience: str = "staff") -> dict[str, float]:
+        """Cosine of the question ``vector`` with each case's vector for ``audience`` (cases without one left out):
+        a look-up by id of the few candidate cases, so its cost does not grow with the index."""
+        if not case_ids:
+            return {}
+        got = self._checked(self._cases).get(ids=[_case_vector_id(c, audience) for c in dict.fromkeys(case_ids)],
+                                             include=["embeddings"])
+        return {vector_id.rsplit("::", 1)[0]: float(np.dot(np.asarray(emb, dtype=np.float32), vector))
+                for vector_id, emb in zip(got["ids"], got["embeddings"])}
+
+    def rank_cases(self, hits: Sequence[Hit], vector: np.ndarray, filters: SearchFilters | None = None,
+                   weights: FusionWeights | None = None) -> list[CaseMatch]:
+        """The cases of ``hits`` (fused points), best first: by their points (best plus a share of the second),
+        fused with their case vectors' cosine to the question (:func:`vectorstore.fusion.rank_cases`)."""
+        weights = weights or self.options.fusion
         relevance = {h.learning_point_id: h.relevance or 1.0 / (weights.rrf_k + h.rank) for h in hits}
         case_of = {h.learning_point_id: h.case_id for h in hits}
-        scores = case_scores(relevance, case_of.__getitem__, weights)
-        return [CaseMatch(case_id=case_id, rank=rank, score=max(h.score for h in hits if h.case_id == case_id),
-                          points=[h for h in hits if h.case_id == case_id])
-                for rank, case_id in enumerate(ranked(scores)[:k], start=1)]
+        cosines = (self.case_cosines(sorted(set(case_of.values())), vector, _audience(filters))
+                   if weights.case_vector > 0 else {})
+        points: dict[str, list[Hit]] = {}
+        for hit in hits:
+            points.setdefault(hit.case_id, []).append(hit)
+        return [CaseMatch(case_id=case_id, rank=rank, score=max(h.score for h in points[case_id]),
+                          points=points[case_id])
+                for rank, case_id in enumerate(rank_cases(relevance, case_of.__getitem__, cosines, weights), start=1)]
+
+    def similar_cases(self, query: str, filters: SearchFilters | None = None, k: int = 5,
+                      preferences: Preferences | None = None) -> list[CaseMatch]:
+        """The ``k`` cases most like ``query``: each case's matching approved points together, ranked by its points
+        and by the whole case's vector (:meth:`rank_cases`)."""
+        if not has_words(query or ""):
+            raise EmptyQuery()
+        if k < 1:
+            return []
+        depth = max(4 * k, self.options.fusion_depth)
+        found, vector = self.candidates(query, filters, depth, need=depth)
+        return self.rank_cases(self.fused(found, vector, depth, preferences), vector, filters)[:k]
 
     def similar(self, query: str, filters: SearchFilters | None = None, k: int = 5,
                 threshold: float | None = None) -> tuple[list[Hit], bool]:

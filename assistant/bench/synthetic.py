@@ -59,7 +59,9 @@ def points(n: int, pool_size: int, seed: int = 2) -> list[IndexedPoint]:
 
 
 class PooledEmbedder:
-    """Passages: the precomputed vector of their pool text plus seeded noise. Queries: the real embedder."""
+    """Passages: the precomputed vector of their pool text plus seeded noise. Queries: the real embedder, except
+    the index's case texts (its points' texts joined), which reuse their first point's vector, so that a bulk
+    insert still times Chroma rather than e5."""
 
     def __init__(self, real, pool: list[str], noise: float = 0.02) -> None:
         self.real = real
@@ -70,7 +72,12 @@ class PooledEmbedder:
         self.model_id = getattr(real, "model_id", "pooled")
 
     def embed_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self.real.embed_queries(texts)
+        pooled = [text.split("\n\n", 1)[0].rpartition(" #")[0] in self.index for text in texts]
+        if not any(pooled):
+            return self.real.embed_queries(texts)
+        real = iter(self.real.embed_queries([t for t, p in zip(texts, pooled) if not p]) if not all(pooled) else [])
+        cases = iter(self.embed_passages([t.split("\n\n", 1)[0] for t, p in zip(texts, pooled) if p]))
+        return np.stack([next(cases) if p else next(real) for p in pooled])
 
     def embed_passages(self, texts: Sequence[str]) -> np.ndarray:
         rows = []

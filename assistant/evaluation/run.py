@@ -161,6 +161,10 @@ def _confidence_table(kind: str, data: dict[str, Any]) -> Table:
     return t
 
 
+_SIMILAR_METHODS = {"dense": "dense (today)", "hybrid": "hybrid, by points (before)",
+                    "new": "hybrid + case vectors (new)"}
+
+
 def _similar_cases_table(data: dict[str, Any]) -> Table:
     """Leave-one-out on real narratives: per split and method, recall@5 / MRR per query form, threshold errors."""
     t = Table(title=f"similar cases, leave-one-out ({data['scored_cases']} scored of {data['cases']} cases, "
@@ -173,7 +177,7 @@ def _similar_cases_table(data: dict[str, Any]) -> Table:
             forms = [f"{figures[f]['recall@5']:.3f} / {figures[f]['mrr']:.3f}" if figures[f] else "–"
                      for f in ("question", "opening", "title")]
             errors = figures["threshold"]
-            t.add_row(split, "dense (today)" if method == "dense" else "hybrid + cases (new)", *forms,
+            t.add_row(split, _SIMILAR_METHODS.get(method, method), *forms,
                       f"{errors['off_topic_with_hit']:.1%}", f"{errors['on_topic_nothing']:.1%}")
     return t
 

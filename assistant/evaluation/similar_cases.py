@@ -1,10 +1,12 @@
-"""Similar-case retrieval on real narratives, leave-one-out: today's dense search beside the fused search.
+"""Similar-case retrieval on real narratives, leave-one-out: dense search, the fused search by points, and the
+shipped search (points and case vectors), side by side.
 
 Every case of the set is indexed once with the real :class:`LearningIndex`. Each scored case then asks for itself
 three ways (staff question, opening sentences, title) with itself and any retelling of its source taken out of
-both rankings; the other cases of its failure mode are the relevant ones. Points are ranked, then cases (a case
-ranks where its best point does for dense search; by fused case score for the new method). BM25's term
-statistics still include the left-out case: one document in a hundred, a negligible difference.
+both rankings; the other cases of its failure mode are the relevant ones. Points are ranked, then cases: "dense"
+ranks a case where its best point is; "hybrid" fuses e5 and BM25 points and ranks cases by their points; "new"
+is :meth:`LearningIndex.rank_cases`, which ``similar_cases`` uses (points fused again with the case vectors).
+BM25's term statistics still include the left-out case: one document in a hundred, a negligible difference.
 """
 
 from __future__ import annotations
@@ -19,11 +21,11 @@ from pydantic import BaseModel
 from assistant.evaluation.metrics import reciprocal_rank
 from assistant.evaluation.retrieval_set import FORMS, RetrievalSet, load_retrieval_set
 from assistant.settings import Settings
-from vectorstore.fusion import FusionWeights, case_scores, ranked
+from vectorstore.fusion import FusionWeights
 from vectorstore.index import Candidates, LearningIndex
 
 TOP = 5
-METHODS = ("dense", "new")
+METHODS = ("dense", "hybrid", "new")
 THRESHOLDS = [round(0.78 + 0.005 * i, 3) for i in range(21)]
 
 
@@ -49,18 +51,19 @@ def _first_seen(case_ids: list[str]) -> list[str]:
 
 def rank_both(index: LearningIndex, query: str, left_out: set[str], case_of: dict[str, str],
               weights: FusionWeights | None = None) -> tuple[dict[str, list[str]], dict[str, float]]:
-    """Case rankings and best top-5 cosine for dense only and for the fused search, without ``left_out`` cases."""
+    """Case rankings and best top-5 cosine per method (:data:`METHODS`), without ``left_out`` cases."""
     depth = len(case_of)
     found, vector = index.candidates(query, depth=depth)
     kept = Candidates(dense=[h for h in found.dense if h.case_id not in left_out],
                       sparse=[p for p in found.sparse if case_of[p] not in left_out])
     weights = weights or index.options.fusion
     hits = index.fused(kept, vector, depth, weights=weights)
-    relevance = {h.learning_point_id: h.relevance or 0.0 for h in hits}
+    by_points = weights.model_copy(update={"case_vector": 0.0})
     cases = {"dense": _first_seen([h.case_id for h in kept.dense]),
-             "new": ranked(case_scores(relevance, case_of.__getitem__, weights))}
-    best = {"dense": max((h.score for h in kept.dense[:TOP]), default=0.0),
-            "new": max((h.score for h in hits[:TOP]), default=0.0)}
+             "hybrid": [m.case_id for m in index.rank_cases(hits, vector, weights=by_points)],
+             "new": [m.case_id for m in index.rank_cases(hits, vector, weights=weights)]}
+    fused_best = max((h.score for h in hits[:TOP]), default=0.0)
+    best = {"dense": max((h.score for h in kept.dense[:TOP]), default=0.0), "hybrid": fused_best, "new": fused_best}
     return cases, best
 
 

@@ -49,7 +49,7 @@ def test_eval_without_llm_scores_asr_pseudonymisation_retrieval_and_checks_the_d
     assert all(0 <= m["mrr"] <= 1 and 0 <= m["ndcg@10"] <= 1 for m in methods.values())
     similar = parts["retrieval"]["similar_cases"]
     assert similar["scored_cases"] == 6 and similar["off_topic"] == 9
-    for method in ("dense", "new"):
+    for method in ("dense", "hybrid", "new"):
         figures = similar["summary"]["all"][method]
         assert all(0 <= figures[form]["recall@5"] <= 1 for form in ("question", "opening", "title"))
         assert 0 <= figures["threshold"]["off_topic_with_hit"] <= 1
