@@ -411,13 +411,21 @@ class LearningIndex:
                       preferences: Preferences | None = None) -> list[CaseMatch]:
         """The ``k`` cases most like ``query``: each case's matching approved points together, ranked by its points
         and by the whole case's vector (:meth:`rank_cases`)."""
+        return self.similar_points_and_cases(query, filters, k, preferences)[1]
+
+    def similar_points_and_cases(self, query: str, filters: SearchFilters | None = None, k: int = 5,
+                                 preferences: Preferences | None = None) -> tuple[list[Hit], list[CaseMatch]]:
+        """The ``k`` best points and the ``k`` best cases for ``query``, from one embedding and one candidate pool:
+        what a person asking "have we seen this before?" is shown, points to cite and cases to open."""
         if not has_words(query or ""):
             raise EmptyQuery()
         if k < 1:
-            return []
+            return [], []
         depth = max(4 * k, self.options.fusion_depth)
-        found, vector = self.candidates(query, filters, depth, need=depth)
-        return self.rank_cases(self.fused(found, vector, depth, preferences), vector, filters)[:k]
+        # need=k, as in search(): a rare filter must not turn into Chroma's slow filtered scan for depth's sake.
+        found, vector = self.candidates(query, filters, depth, need=k)
+        hits = self.fused(found, vector, depth, preferences)
+        return hits[:k], self.rank_cases(hits, vector, filters)[:k]
 
     def similar(self, query: str, filters: SearchFilters | None = None, k: int = 5,
                 threshold: float | None = None) -> tuple[list[Hit], bool]:

@@ -35,15 +35,6 @@ class SimilarResult(BaseModel):
     cases: list[CaseMatch] = []
 
 
-def _as_cases(hits: list[Hit]) -> list[CaseMatch]:
-    """The hits grouped by case, in the order each case first appears."""
-    grouped: dict[str, list[Hit]] = {}
-    for hit in hits:
-        grouped.setdefault(hit.case_id, []).append(hit)
-    return [CaseMatch(case_id=case_id, rank=rank, score=max(h.score for h in points), points=points)
-            for rank, (case_id, points) in enumerate(grouped.items(), start=1)]
-
-
 class Citation(BaseModel):
     """A point an answer rests on: ids for links, the reference (``UTH-2026-0142/2``) for people."""
 
@@ -87,8 +78,9 @@ def similar_cases(index, actor: Actor, query: str, filters: SearchFilters | None
     """Ranked approved points like ``query`` that ``actor`` may see; says when nothing is similar enough."""
     if not query or not query.strip():
         raise InvalidInput("ask.empty_question")
-    hits, nothing = index.similar(query.strip(), _visible_filters(actor, filters), k=k, threshold=threshold)
-    return SimilarResult(hits=hits, nothing_similar=nothing, cases=_as_cases(hits))
+    threshold = index.options.similarity_threshold if threshold is None else threshold
+    hits, cases = index.similar_points_and_cases(query.strip(), _visible_filters(actor, filters), k=k)
+    return SimilarResult(hits=hits, cases=cases, nothing_similar=not hits or max(h.score for h in hits) < threshold)
 
 
 def _shortened(text: str, words: int) -> str:

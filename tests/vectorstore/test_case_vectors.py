@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from assistant.auth import Actor, Role
+from assistant.chat import similar_cases
 from vectorstore.fusion import FusionWeights, rank_cases
 from vectorstore.index import LearningIndex, case_text
 from vectorstore.schema import IndexedPoint, SearchFilters
@@ -84,3 +86,11 @@ def test_the_bench_embedder_gives_case_texts_a_pooled_vector_and_questions_a_rea
     case = case_text([(p.learning_point_id, p.text) for p in batch])
     rows = embedder.embed_queries([case, "fald om natten"])
     assert np.allclose(rows[0], embedder.embed_passages([batch[0].text])[0]) and (rows[1] == -1.0).all()
+
+
+def test_the_chat_shows_the_same_case_ranking_the_evaluation_measures(index: LearningIndex) -> None:
+    index.upsert(POINTS)
+    asked = "en konfus patient faldt ud af sengen om natten"
+    result = similar_cases(index, Actor(name="s", role=Role.staff), asked, k=3)
+    assert [c.case_id for c in result.cases] == [c.case_id for c in index.similar_cases(asked, k=3)]
+    assert result.cases[0].case_id == "c-a" and {h.learning_point_id for h in result.hits} >= {"a-1", "a-2"}
