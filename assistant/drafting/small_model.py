@@ -54,6 +54,7 @@ EXTRACTIVE_TITLE_WORDS = 4
 _OPENERS = {"hun", "han", "vi", "jeg", "de", "der", "så", "og", "men", "da", "det"}
 MIN_CALL_SECONDS = 4.0  # a question needs this much of the budget left, or it is not asked
 QUOTE_CHARS = 160
+HARM_FIELD = "skade"  # the harm question's JSON field: "ja" (needed treatment or left lasting harm) or "nej"
 THIN_INPUT_WORDS = 15
 
 
@@ -131,19 +132,28 @@ def _extractive_title(account: str) -> str:
 
 
 def _severity(asker: _Asker, text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
-    """The harm the words name. When none does, the model only tells low harm from harm that needed treatment or
-    worse, drafted as "mild" or "moderat" (each within one level of its three neighbours), and the reviewer is asked
-    to set the level: asked for the level itself, the bundled model was close to chance, and it called harm it
-    could not see "alvorlig". Serious harm and death are named when they happen."""
+    """The harm the words name. When none does, the model is asked one yes/no question (did the event need
+    treatment or leave lasting harm?), drafted as "moderat" or "mild" (each within one level of its three
+    neighbours), and the reviewer is asked to set the level. Asked for the level itself, the bundled model said
+    "moderat" to nearly every case, near misses included; the concrete question separates them better on the tuning
+    records. Serious harm and death are named when they happen."""
     named = cues.severity_of(text)
     if named is not None:
         return named
     if kind == "went_well":
         return Severity.none
-    answer = asker.choice("severity", "severity", [s.value for s in Severity])
-    low = answer in (Severity.none.value, Severity.mild.value)
+    answer = asker.choice("severity", HARM_FIELD, ["ja", "nej"])
     warnings.append(DraftWarning(key="draft.check.severity_unnamed", params={"said": answer or "–"}))
-    return Severity.mild if low else Severity.moderate
+    # No answer (no model, no time left): "moderat", the level that does not play down harm nobody has judged.
+    return Severity.mild if answer == "nej" else Severity.moderate
+
+
+def _harm_text(segments: list[Segment], labels: list[IsbarPart | None]) -> str:
+    """The lines that tell the event and its assessment (Situation, Analyse): the harm named there is this
+    event's. A fracture or an infection in the history (Baggrund) or in the introduction is why the patient was
+    there, not what the event did. All lines but Råd when the labeller found neither part."""
+    told = [s.text for s, label in zip(segments, labels) if label in (IsbarPart.situation, IsbarPart.analyse)]
+    return " ".join(told) or " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
 
 
 def _category(asker: _Asker, title: str, account: str, case_text: str, cues: Cues) -> str:
@@ -262,11 +272,12 @@ def draft_small(
     with time_limit(options.draft_seconds - (time.perf_counter() - started)):
         plan = _settle_polarity(plan, by_index, asker, cues)
         case_text = " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
+        harm_text = _harm_text(segments, labels)
         case_severity: list[Severity] = []
 
         def severity(source: str, kind: str, warnings: list[DraftWarning]) -> Severity:
             if not case_severity:  # the event's harm, asked once for the case
-                case_severity.append(_severity(asker, case_text, plan[0].kind, cues, warnings))
+                case_severity.append(_severity(asker, harm_text, plan[0].kind, cues, warnings))
             return case_severity[0]
 
         points = []

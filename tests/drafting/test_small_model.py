@@ -49,7 +49,7 @@ class AnsweringChat:
 
     def __init__(self, delay: float = 0.0, **answers: str):
         self.answers = {"title": "Methotrexat givet dagligt", "action": "Mærk ugentlig medicin tydeligt i æsken",
-                        "severity": "moderat", "polarity": "gik_galt", "category": "medicin", **answers}
+                        "skade": "ja", "polarity": "gik_galt", "category": "medicin", **answers}
         self.delay = delay
         self.calls: list[list] = []
 
@@ -74,7 +74,7 @@ def draft(texts, chat, settings):
 
 
 def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(small):
-    chat = AnsweringChat(severity="moderat")  # the model's harm answer is not even asked: "døde" says it
+    chat = AnsweringChat(skade="nej")  # the model's harm answer is not even asked: "døde" says it
     result, _ = draft(METHOTREXATE, chat, small)
     main, *others = result.learning_points
     assert result.method == DraftMethod.small and not main.safety_ii
@@ -84,15 +84,24 @@ def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(sma
     assert main.evidence and all(e.quote in METHOTREXATE[e.segment_index] for e in main.evidence)
 
 
-@pytest.mark.parametrize(("said", "drafted"), [("doedelig", Severity.moderate), ("alvorlig", Severity.moderate),
-                                               ("moderat", Severity.moderate), ("ingen", Severity.mild)])
+@pytest.mark.parametrize(("said", "drafted"), [("ja", Severity.moderate), ("nej", Severity.mild)])
 def test_harm_no_line_names_is_drafted_low_or_treated_and_left_to_the_reviewer(small, said, drafted):
     texts = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
              "Vi skal fremover planlægge ruten efter medicintiderne."]
-    result, _ = draft(texts, AnsweringChat(severity=said), small)
+    result, _ = draft(texts, AnsweringChat(skade=said), small)
     main = result.learning_points[0]
     assert main.severity == drafted
     assert "draft.check.severity_unnamed" in [w.key for w in main.warnings]
+
+
+def test_harm_in_the_history_is_not_the_events_harm(small):
+    texts = ["Det handler om fru Jensen, som var indlagt med et hoftebrud og en infektion.",
+             "Hun er 84 år og har haft et lårbensbrud for to år siden.",
+             "Aftenmedicinen blev givet to timer for sent, fordi der manglede en sygeplejerske.",
+             "Vi opdagede det ved nattevagtens runde, og hun fik ingen gener af det.",
+             "Fremover skal aftenmedicinen gives af den, der har patienten."]
+    result, _ = draft(texts, AnsweringChat(skade="nej"), small)
+    assert result.learning_points[0].severity in (Severity.mild, Severity.none)
 
 
 def test_no_field_repeats_another(small):
