@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=Path("tests/data/drafting_real_da.jsonl"))
     parser.add_argument("--check-only", action="store_true", help="cross-validate only; write nothing")
     args = parser.parse_args()
-    if "fresh" in args.corpus.name:
+    if "fresh" in args.corpus.name:  # drafting_fresh_da.jsonl and drafting_fresh2_da.jsonl
         raise SystemExit("drafting_fresh_da.jsonl is the held-out set: score on it, never train on it")
 
     embedder, cues = make_embedder(Settings()), load_cues()
