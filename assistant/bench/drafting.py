@@ -118,7 +118,8 @@ def concurrency(settings: Settings, quick: bool) -> list[Figure]:
                                   value=round(free, 1) if free else None, unit="s", reference=round(sequential, 1),
                                   reference_label="s one after the other",
                                   ratio=round(sequential / free, 2) if free else None,
-                                  target=f"reference only (None: not done in {3 * sequential:.0f} s)"))
+                                  target="reference only" if free else
+                                  f"reference only (stopped: not done in {3 * sequential:.0f} s)"))
     return figures
 
 
