@@ -11,7 +11,9 @@ embedded together), kept by the same writes, for ranking similar cases (:meth:`L
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -29,6 +31,8 @@ from vectorstore.fusion import FusionWeights, Preferences, boosted, fuse, rank_c
 from vectorstore.options import IndexOptions, index_options
 from vectorstore.schema import CaseMatch, Hit, IndexedPoint, SearchFilters
 from vectorstore.sparse import SparseIndex
+
+log = logging.getLogger(__name__)
 
 _EMBEDDING_KEY = "debrief_embedding_model"
 
@@ -57,6 +61,7 @@ def _score(distance: float) -> float:
 # writes later, so an erased case's text would linger there. Syncing on every write purges the log at once; bulk
 # upserts keep their speed and a single approval costs ~34 ms instead of ~8 ms at 30k points (measured).
 _WRITE_THROUGH = {"batch_size": 1, "sync_threshold": 1}
+_LOCKED_WAITS = (0.2, 0.5, 1.0, 2.0)  # seconds between opens of an index folder another client is writing
 # e5 reads at most 512 tokens; a 5,000-word description is cut here rather than tokenised in full.
 _DENSE_QUERY_CHARS = 2000
 # A case's vector is embedded from at most this much of its points' text (~512 e5 tokens), shared among the points.
@@ -117,6 +122,20 @@ class LearningIndex:
     # -- collection ---------------------------------------------------------------------------------------
 
     def _open(self, name: str | None = None) -> Any:
+        """The collection, made on first use. Chroma's SQLite answers "database is locked" while another client of
+        the same folder (a second Debrief process, or a restore's rebuild just finished in this one) is writing:
+        that passes, so the open is tried again for a few seconds before the index counts as unavailable."""
+        for wait in (*_LOCKED_WAITS, None):
+            try:
+                return self._open_once(name)
+            except IndexUnavailable as error:
+                if wait is None or "database is locked" not in str(error.params.get("reason", "")):
+                    raise
+                log.info("index folder busy (%s); opening again in %.1f s", error.params.get("reason"), wait)
+                time.sleep(wait)
+        raise AssertionError("unreachable")
+
+    def _open_once(self, name: str | None = None) -> Any:
         try:
             collection = self._client.get_or_create_collection(
                 name=name or self.options.collection,

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from assistant.auth import Actor, Role
 from assistant.chat import similar_cases
+from vectorstore.errors import IndexUnavailable
 from vectorstore.fusion import FusionWeights, rank_cases
 from vectorstore.index import LearningIndex, case_text
 from vectorstore.schema import IndexedPoint, SearchFilters
@@ -94,3 +96,30 @@ def test_the_chat_shows_the_same_case_ranking_the_evaluation_measures(index: Lea
     result = similar_cases(index, Actor(name="s", role=Role.staff), asked, k=3)
     assert [c.case_id for c in result.cases] == [c.case_id for c in index.similar_cases(asked, k=3)]
     assert result.cases[0].case_id == "c-a" and {h.learning_point_id for h in result.hits} >= {"a-1", "a-2"}
+
+
+def test_an_index_folder_another_client_is_writing_is_opened_again_not_given_up(index, settings, monkeypatch):
+    busy = iter([IndexUnavailable("index.unavailable", reason="Database error: (code: 5) database is locked")])
+    open_once = LearningIndex._open_once
+
+    def locked_once(self, name=None):
+        for error in busy:
+            raise error
+        return open_once(self, name)
+
+    monkeypatch.setattr(LearningIndex, "_open_once", locked_once)
+    monkeypatch.setattr("vectorstore.index._LOCKED_WAITS", (0.01, 0.01))
+    assert LearningIndex(settings).count() == index.count()
+
+
+def test_other_index_failures_are_not_retried(settings, monkeypatch):
+    calls = []
+
+    def broken(self, name=None):
+        calls.append(name)
+        raise IndexUnavailable("index.unavailable", reason="disk I/O error")
+
+    monkeypatch.setattr(LearningIndex, "_open_once", broken)
+    with pytest.raises(IndexUnavailable):
+        LearningIndex(settings)
+    assert len(calls) == 1
