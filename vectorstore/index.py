@@ -449,9 +449,14 @@ class LearningIndex:
     def similar(self, query: str, filters: SearchFilters | None = None, k: int = 5,
                 threshold: float | None = None) -> tuple[list[Hit], bool]:
         """Search, and say whether nothing is similar enough (best score below the threshold) to show as such."""
-        threshold = self.options.similarity_threshold if threshold is None else threshold
         hits = self.search(query, filters, k)
-        return hits, not hits or max(h.score for h in hits) < threshold
+        return hits, self.nothing_similar(hits, threshold)
+
+    def nothing_similar(self, hits: Sequence[Hit], threshold: float | None = None) -> bool:
+        """Whether ``hits`` should be shown as "nothing similar": none, or the best below the threshold
+        (``similarity_threshold`` unless given)."""
+        threshold = self.options.similarity_threshold if threshold is None else threshold
+        return not hits or max(h.score for h in hits) < threshold
 
     # -- LangChain ----------------------------------------------------------------------------------------
 

@@ -78,9 +78,8 @@ def similar_cases(index, actor: Actor, query: str, filters: SearchFilters | None
     """Ranked approved points like ``query`` that ``actor`` may see; says when nothing is similar enough."""
     if not query or not query.strip():
         raise InvalidInput("ask.empty_question")
-    threshold = index.options.similarity_threshold if threshold is None else threshold
     hits, cases = index.similar_points_and_cases(query.strip(), _visible_filters(actor, filters), k=k)
-    return SimilarResult(hits=hits, cases=cases, nothing_similar=not hits or max(h.score for h in hits) < threshold)
+    return SimilarResult(hits=hits, cases=cases, nothing_similar=index.nothing_similar(hits, threshold))
 
 
 def _shortened(text: str, words: int) -> str:
