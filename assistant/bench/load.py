@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from assistant.bench.results import Figure, PartResult
 from assistant.bench.synthetic import DATA
 from assistant.settings import Settings
 from assistant.speech import clip, write_wav
+from assistant.speech.local_server import free_port
 from assistant.store import Database, open_database
 from assistant.store.tables import Case, Draft, LearningPoint
 
@@ -67,12 +67,6 @@ def _seed_points(db: Database) -> int:
     return len(records)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
@@ -110,7 +104,7 @@ def run(settings: Settings, quick: bool, repetitions: int) -> PartResult:
         add_user(db, "bench-staff", Role.staff, password)
         db.dispose()
         recordings = [write_wav(folder / f"debrief-{n}.wav", clip(20.0 + 5 * n)) for n in range(uploads)]
-        port = _free_port()
+        port = free_port()
         url = f"http://127.0.0.1:{port}"
         env = {**os.environ, "DEBRIEF_DATA_DIR": str(data_dir), "DEBRIEF_CACHE_DIR": str(settings.cache_dir),
                "DEBRIEF_CPU_THREADS": str(settings.cpu_threads), "DEBRIEF_HOST": "127.0.0.1"}
