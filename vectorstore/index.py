@@ -4,7 +4,9 @@ with a Danish BM25 index of the same points beside it (:mod:`vectorstore.sparse`
 It is derived data: the record store is the source of truth, every write is an idempotent upsert or delete
 by learning-point id (to Chroma, then to the BM25 file), and :meth:`LearningIndex.reset` plus upserts rebuild it.
 Embedded default is a ``PersistentClient`` folder; set ``chroma_url`` to use a Chroma server instead (same code).
-The BM25 file is local to the machine (``sparse_path``); it is refilled from Chroma when the two disagree in size.
+The BM25 file is local to the machine (``sparse_path``). Every write also puts a new token in the collection's
+metadata; a process that finds a token its file has not matched (another machine wrote to a shared Chroma server)
+redoes the rows that differ before it searches (:meth:`LearningIndex.catch_up_sparse`).
 A second collection (``<collection>-cases``) holds one vector per case and audience (all of its approved points
 embedded together), kept by the same writes, for ranking similar cases (:meth:`LearningIndex.similar_cases`).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlparse
@@ -30,11 +33,14 @@ from vectorstore.errors import EmptyQuery, IndexUnavailable
 from vectorstore.fusion import FusionWeights, Preferences, boosted, fuse, rank_cases, ranked
 from vectorstore.options import IndexOptions, index_options
 from vectorstore.schema import CaseMatch, Hit, IndexedPoint, SearchFilters
-from vectorstore.sparse import SparseIndex
+from vectorstore.sparse import SparseIndex, source_hash
 
 log = logging.getLogger(__name__)
 
 _EMBEDDING_KEY = "debrief_embedding_model"
+_WRITTEN_KEY = "debrief_written"  # a new random token after every write of points, for other machines' BM25 files
+_SYNC_BATCH = 5000
+_SPARSE_CHECK_SECONDS = 2.0  # how stale another machine's write may leave this machine's word search
 
 
 def make_client(options: IndexOptions) -> Any:
@@ -110,7 +116,9 @@ class LearningIndex:
         self._cases = self._open(self.cases_collection)
         # A bad synonym line fails here, at start, naming the file and the line.
         self.sparse = SparseIndex(self.options.resolved_sparse_path, analyser(self.options.synonyms_file))
+        self._written_checked_at = float("-inf")
         self.sync_sparse()
+        self.catch_up_sparse()
         if self._cases.count() == 0 and self.count() > 0:
             self.sync_cases()  # an index made before case vectors existed
 
@@ -171,6 +179,7 @@ class LearningIndex:
                             break
                         collection.delete(ids=ids)
                 self.sparse.reset()
+                self._stamp_written()
                 return
             for name in (self.options.collection, self.cases_collection):
                 try:
@@ -180,6 +189,7 @@ class LearningIndex:
             self._collection = self._open()
             self._cases = self._open(self.cases_collection)
             self.sparse.reset()
+            self._stamp_written()
 
     # -- writes -------------------------------------------------------------------------------------------
 
@@ -202,6 +212,7 @@ class LearningIndex:
                 )
             self.sparse.upsert(items)
             self._refresh_cases({p.case_id for p in items})
+            self._stamp_written()
 
     def delete(self, ids: Iterable[str]) -> None:
         """Remove points by id; ids that are not there are ignored."""
@@ -214,6 +225,7 @@ class LearningIndex:
             self._collection.delete(ids=ids)
             self.sparse.delete(ids)
             self._refresh_cases(cases)
+            self._stamp_written()
 
     def delete_case(self, case_id: str) -> None:
         """Remove every point of one case (erasure, or a case withdrawn), and its case vectors."""
@@ -221,6 +233,7 @@ class LearningIndex:
             self._collection.delete(where={"case_id": case_id})
             self._cases.delete(where={"case_id": case_id})
             self.sparse.delete_case(case_id)
+            self._stamp_written()
 
     def _refresh_cases(self, case_ids: Iterable[str]) -> None:
         """Re-embed the vectors of these cases from the points the index now holds (none left: vectors removed).
@@ -280,6 +293,53 @@ class LearningIndex:
             for start in range(0, len(missing), 1000):
                 self.sparse.upsert(self.get(missing[start : start + 1000]))
             return len(sparse - indexed) + len(missing)
+
+    def _written_token(self) -> str | None:
+        """The collection's current write token, read fresh (another machine may have written since it was opened)."""
+        fresh = self._client.get_collection(name=self.options.collection, embedding_function=self._embedding_function)
+        return (fresh.metadata or {}).get(_WRITTEN_KEY)
+
+    def _stamp_written(self) -> None:
+        """Mark a write of points with a new token in the collection's metadata, after the data is written, so a
+        machine that sees the token also sees the data. This process's BM25 file already holds the write; it
+        records the token only if it matched the one before, else a missed write from elsewhere stays noticed."""
+        before = self._written_token()
+        token = uuid.uuid4().hex
+        self._collection.modify(metadata={**(self._collection.metadata or {}), _WRITTEN_KEY: token})
+        if before == self.sparse.synced_to():
+            self.sparse.mark_synced(token)
+
+    def catch_up_sparse(self, every: float = 0.0) -> int:
+        """Bring this machine's BM25 file in line with Chroma when another machine has written to it (a Chroma
+        server shared by several app machines, or ``debrief index rebuild`` / an erasure run elsewhere): rows
+        whose text or metadata differ are redone, rows Chroma no longer has are deleted. Cheap when nothing
+        changed: one read of the collection's metadata, at most once per ``every`` seconds. Returns rows changed."""
+        now = time.monotonic()
+        if now - self._written_checked_at < every:
+            return 0
+        self._written_checked_at = now
+        token = self._written_token()
+        if token is None or token == self.sparse.synced_to():
+            return 0
+        with self._lock:
+            indexed: dict[str, str] = {}
+            for offset in range(0, self.count() + _SYNC_BATCH, _SYNC_BATCH):
+                got = self._collection.get(include=["documents", "metadatas"], limit=_SYNC_BATCH, offset=offset)
+                if not got["ids"]:
+                    break
+                indexed.update({pid: source_hash(doc or "", dict(meta or {}))
+                                for pid, doc, meta in zip(got["ids"], got["documents"], got["metadatas"])})
+            stored = self.sparse.sources()
+            gone = sorted(set(stored) - set(indexed))
+            stale = sorted(pid for pid, source in indexed.items() if stored.get(pid) != source)
+            self.sparse.delete(gone)
+            for start in range(0, len(stale), 1000):
+                self.sparse.upsert(self.get(stale[start : start + 1000]))
+            self.sparse.mark_synced(token)
+        if gone or stale:
+            log.info("word index caught up with writes from elsewhere: %d rows redone, %d removed", len(stale),
+                     len(gone))
+        return len(gone) + len(stale)
 
     def _max_batch(self) -> int:
         try:
@@ -359,6 +419,8 @@ class LearningIndex:
             raise EmptyQuery()
         depth = depth or self.options.fusion_depth
         collection = self._checked()
+        if self.options.search_method != "dense":
+            self.catch_up_sparse(every=_SPARSE_CHECK_SECONDS)
         vector = self.embedder.embed_queries([text[:_DENSE_QUERY_CHARS]])[0]
         dense = self._dense(collection, vector, filters, depth, need)
         sparse = [] if self.options.search_method == "dense" else [

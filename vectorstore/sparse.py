@@ -5,10 +5,14 @@ Chroma (:class:`vectorstore.index.LearningIndex` does both), so the two hold the
 (``bm25s``) is an in-memory matrix built from that file; a generation number bumped by every write tells each
 process (app, worker) when its matrix is stale, and the next search rebuilds it (~1 s per 10k points).
 Deleted rows are overwritten (``secure_delete``), so an erased case's words do not linger in the file.
+Each row keeps a fingerprint of the text and metadata it was made from (:func:`source_hash`), and the file keeps
+the Chroma write token it last matched, so a machine whose file another machine's writes left behind can tell
+which rows to redo (:meth:`vectorstore.index.LearningIndex.catch_up_sparse`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -29,11 +33,21 @@ logging.getLogger("bm25s").setLevel(logging.INFO)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS points (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, terms TEXT NOT NULL,
-                                   metadata TEXT NOT NULL);
+                                   metadata TEXT NOT NULL, source TEXT);
 CREATE INDEX IF NOT EXISTS points_case ON points (case_id);
 CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO state VALUES ('generation', 0);
 """
+
+
+_SYNCED_KEY = "chroma_written"  # the Chroma write token this file last matched
+_SYNCED_PREFIX = "w:"  # keeps the token a string in the integer-typed state column
+
+
+def source_hash(text: str, metadata: dict) -> str:
+    """Fingerprint of what a row was made from: a point's document and metadata as Chroma stores them."""
+    canonical = json.dumps([text or "", metadata or {}], ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def _filterable(metadata: dict) -> SimpleNamespace:
@@ -77,6 +91,10 @@ class SparseIndex:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with self._connect() as connection:
                 connection.executescript(_SCHEMA)
+                columns = {row[1] for row in connection.execute("PRAGMA table_info(points)")}
+                if "source" not in columns:  # a file made before fingerprints: rows count as unknown
+                    connection.execute("ALTER TABLE points ADD COLUMN source TEXT")
+            connection.close()
         except (OSError, sqlite3.Error) as error:
             raise IndexUnavailable("index.unavailable", reason=str(error)) from error
 
@@ -98,9 +116,10 @@ class SparseIndex:
 
     def upsert(self, points: Sequence[IndexedPoint]) -> None:
         """Add or replace points by id (their terms are the analysed ``text``)."""
-        self._write(("INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?)",
+        self._write(("INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?)",
                      (p.learning_point_id, p.case_id, " ".join(self.analyser.terms(p.text)),
-                      json.dumps(p.to_metadata(), ensure_ascii=False))) for p in points)
+                      json.dumps(p.to_metadata(), ensure_ascii=False), source_hash(p.text, p.to_metadata())))
+                    for p in points)
 
     def delete(self, ids: Iterable[str]) -> None:
         self._write(("DELETE FROM points WHERE id = ?", (pid,)) for pid in ids)
@@ -124,6 +143,25 @@ class SparseIndex:
             found = {row[0] for row in connection.execute("SELECT id FROM points")}
         connection.close()
         return found
+
+    def sources(self) -> dict[str, str | None]:
+        """Each row's fingerprint by id (None for rows written before fingerprints)."""
+        with self._connect() as connection:
+            found = dict(connection.execute("SELECT id, source FROM points"))
+        connection.close()
+        return found
+
+    def synced_to(self) -> str | None:
+        """The Chroma write token this file last matched, None when it never recorded one."""
+        with self._connect() as connection:
+            row = connection.execute("SELECT value FROM state WHERE key = ?", (_SYNCED_KEY,)).fetchone()
+        connection.close()
+        return str(row[0]).removeprefix(_SYNCED_PREFIX) if row else None
+
+    def mark_synced(self, token: str) -> None:
+        with self._lock, self._connect() as connection:
+            connection.execute("INSERT OR REPLACE INTO state VALUES (?, ?)", (_SYNCED_KEY, _SYNCED_PREFIX + token))
+        connection.close()
 
     def _current(self) -> _Matrix:
         """The BM25 matrix, rebuilt when any process has written since it was built."""

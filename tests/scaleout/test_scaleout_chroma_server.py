@@ -72,6 +72,18 @@ def test_points_are_indexed_searched_and_deleted_on_the_chroma_server(server_set
     assert other_client.count() == 0
 
 
+def test_a_second_app_machine_with_its_own_folder_finds_the_first_machines_points_by_their_words(server_settings,
+                                                                                                    tmp_path):
+    first = LearningIndex(server_settings)
+    second = LearningIndex(server_settings.model_copy(update={"data_dir": tmp_path / "machine-2"}))
+    assert first.sparse.path != second.sparse.path
+    first.upsert(POINTS)
+    assert second.catch_up_sparse() == 3
+    assert {pid for pid, _ in second.sparse.search("pumpealarm overhørt")} == {"lp-pumpe"}
+    first.delete_case("case-2")
+    assert second.catch_up_sparse() == 2 and second.sparse.ids() == {"lp-insulin"}
+
+
 def test_debrief_index_rebuild_restores_the_server_index_from_the_record_store(server_settings, monkeypatch):
     monkeypatch.setattr(pipeline, "draft_case", fake_draft)
     db = open_database(server_settings)
