@@ -37,6 +37,7 @@ class Cues(BaseModel):
     success: list[str] = Field(min_length=1)
     severity: dict[Severity, list[str]]
     negations: list[str] = Field(min_length=1)
+    dying: list[str] = Field(default_factory=list)
     categories: dict[str, list[str]]
 
     def count(self, text: str, cues: list[str]) -> int:
@@ -75,9 +76,12 @@ class Cues(BaseModel):
 
     def severity_of(self, text: str) -> Severity | None:
         """The worst harm the text names, or None when it names none; harm named just after a negation ("ingen
-        blødning") does not count."""
+        blødning") does not count, nor a death in a text that tells the patient was already dying."""
         folded = " " + " ".join(words(text)) + " "
+        expected_death = self.count(text, self.dying) > 0
         for level in (Severity.fatal, Severity.severe, Severity.moderate, Severity.mild):
+            if level == Severity.fatal and expected_death:
+                continue
             if any(self._named(folded, cue) for cue in self.severity.get(level, [])):
                 return level
         return Severity.none if self.count(text, self.severity.get(Severity.none, [])) else None

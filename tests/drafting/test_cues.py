@@ -18,6 +18,7 @@ def cues():
     ("Patienten døde natten efter.", Severity.fatal),
     ("Testiklen måtte fjernes to dage senere.", Severity.severe),
     ("Hun faldt og fik et hoftebrud.", Severity.moderate),
+    ("Den døende patient fik en forkert dosis og fik hjertestop.", Severity.severe),  # dying: only death is expected
     ("Pasienten hadde fått dobbel dose i tre dager uten at det fikk konsekvenser.", Severity.none),
 ])
 def test_the_harm_the_words_name_is_found(cues, text, harm):
@@ -29,6 +30,8 @@ def test_the_harm_the_words_name_is_found(cues, text, harm):
     "Der var ingen tegn på blødning eller infektion.",  # harm named only to say it was absent
     "Hun blev indlagt med smerter i maven og var i behandling med antibiotika.",  # the setting, not the harm
     "Vi er her fra intensiv og vil gennemgå forløbet.",  # a unit's name
+    "Vi bad familien komme, fordi vi troede, at han lå for døden.",  # a death feared, that did not come
+    "Han fik lindrende behandling og døde stille om natten, som ventet.",  # an expected death, not the event's harm
 ])
 def test_words_that_only_look_like_harm_name_none(cues, text):
     assert cues.severity_of(text) is None
