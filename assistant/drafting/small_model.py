@@ -22,13 +22,13 @@ from collections.abc import Callable
 
 from assistant.drafting.cues import Cues, load_cues, words
 from assistant.drafting.faithfulness import borrowed, check_went_well, drop_repeats, repeats, support
-from assistant.drafting.isbar_lines import label_lines, labeller_version, sections_from_labels
 from assistant.drafting.harm_classifier import HARM_CLASSIFIER, estimate_harm
-from assistant.drafting.text_classifier import classifier_version, classify
+from assistant.drafting.isbar_lines import label_lines, labeller_version, sections_from_labels
 from assistant.drafting.options import DraftingOptions
 from assistant.drafting.point_plan import PlannedPoint, plan_points
 from assistant.drafting.rendering import category_list, data_text, render_context
 from assistant.drafting.schema import DraftTrace
+from assistant.drafting.text_classifier import classifier_version, classify
 from assistant.errors import DraftInvalid
 from assistant.llm import ChatMessage, ChatModel
 from assistant.llm.limits import seconds_left, time_limit

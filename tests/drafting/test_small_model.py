@@ -14,9 +14,9 @@ import pytest
 
 from assistant.drafting import copied_fields, draft_case_with_report
 from assistant.drafting.cues import load_cues
+from assistant.drafting.harm_classifier import DRAFTED, estimate_harm
 from assistant.drafting.isbar_lines import label_lines
 from assistant.drafting.options import drafting_options
-from assistant.drafting.harm_classifier import DRAFTED, estimate_harm
 from assistant.drafting.small_model import EXTRACT_WORDS, HARM_FIELD, draft_small
 from assistant.errors import DraftInvalid
 from assistant.evaluation.drafting import load_records
