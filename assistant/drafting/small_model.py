@@ -3,9 +3,10 @@
 Measured on real Danish case texts, the bundled 1.5B model asked to write whole drafts copied one phrase into every
 field, called failures "what went well" and a death "moderat", and took 3–4 minutes for 100 words. Here the lines
 are chosen and sorted without it (``isbar_lines``, ``point_plan``); it writes each point's title, one action when
-the team proposed none, and (when no word says it) tells failure from success. Category and harm come from words
-and, where the words do not settle them, from small classifiers trained on published cases (``text_classifier``);
-the model is asked those only when no classifier fits the configured embedder. Every answer
+the team proposed none, and classifies harm and (when no word says it) failure or success. Where no word names
+the harm, its answer only picks "mild" or "moderat" and the reviewer is asked to set it. The category comes from
+words and, where they do not settle it, from a small classifier trained on published cases (``text_classifier``;
+the model is asked only when the classifier does not fit the configured embedder). Every answer
 is checked against the lines (``faithfulness``) and words in the transcript overrule it where they are clear.
 
 All questions share one system message holding the chosen lines, so llama.cpp reads them once. Each question
@@ -22,7 +23,6 @@ from collections.abc import Callable
 
 from assistant.drafting.cues import Cues, load_cues, words
 from assistant.drafting.faithfulness import borrowed, check_went_well, drop_repeats, repeats, support
-from assistant.drafting.harm_classifier import HARM_CLASSIFIER, estimate_harm
 from assistant.drafting.isbar_lines import label_lines, labeller_version, sections_from_labels
 from assistant.drafting.options import DraftingOptions
 from assistant.drafting.point_plan import PlannedPoint, plan_points
@@ -135,28 +135,24 @@ def _extractive_title(account: str) -> str:
     return (title[:1].upper() + title[1:]) if len(title) >= 3 else "Læringspunkt"
 
 
-def _severity(asker: _Asker, text: str, kind: str, cues: Cues, embedder, warnings: list[DraftWarning]) -> Severity:
-    """The harm the words name; serious harm and death usually are named when they happen. When none is, the
-    harm classifier estimates mild, moderat or alvorlig from the event's lines (``harm_classifier``), and the
-    reviewer is asked to set the level. Only when no classifier fits the embedder is the model asked one yes/no
-    question (did the event need treatment or leave lasting harm?), drafted as "moderat" or "mild": asked for the
-    level itself, the bundled model said "moderat" to nearly every case, near misses included."""
+def _severity(asker: _Asker, text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
+    """The harm the words name. When none does, the model is asked one yes/no question (did the event need
+    treatment or leave lasting harm?), drafted as "moderat" or "mild" (each within one level of its three
+    neighbours), and the reviewer is asked to set the level. Asked for the level itself, the bundled model said
+    "moderat" to nearly every case, near misses included; the concrete question separates them better on the tuning
+    records. Serious harm and death are named when they happen."""
     named = cues.severity_of(text)
     if named is not None:
         return named
     if kind == "went_well":
         return Severity.none
-    estimated = estimate_harm(text, embedder)
-    if estimated is not None:
-        warnings.append(DraftWarning(key="draft.check.severity_estimated", params={"level": estimated.value}))
-        return estimated
     answer = asker.choice("severity", HARM_FIELD, ["ja", "nej"])
     warnings.append(DraftWarning(key="draft.check.severity_unnamed", params={"said": answer or "–"}))
     # No answer (no model, no time left): "moderat", the level that does not play down harm nobody has judged.
     return Severity.mild if answer == "nej" else Severity.moderate
 
 
-def event_harm_text(segments: list[Segment], labels: list[IsbarPart | None]) -> str:
+def _harm_text(segments: list[Segment], labels: list[IsbarPart | None]) -> str:
     """The lines that tell the event and its assessment (Situation, Analyse): the harm named there is this
     event's. A fracture or an infection in the history (Baggrund) or in the introduction is why the patient was
     there, not what the event did. All lines but Råd when the labeller found neither part."""
@@ -166,9 +162,9 @@ def event_harm_text(segments: list[Segment], labels: list[IsbarPart | None]) -> 
 
 def _category(asker: _Asker, title: str, account: str, case_text: str, cues: Cues, embedder) -> str:
     """The category whose words the case uses most; when no word or a tie decides, the category classifier
-    (trained on published cases: 0.60 of records right with one corpus held out, against 0.42 for the words
-    alone), and the model only when no classifier fits the embedder. Asked outright, the bundled model said "fald"
-    for nearly every case of the realistic set."""
+    (trained on published cases: words first, then it, put 64 % of records right with one corpus held out,
+    against 42 % for the words alone), and the model only when no classifier fits the embedder. Asked outright,
+    the bundled model said "fald" for nearly every case of the realistic set."""
     votes = {cid: cues.count(case_text, words_) for cid, words_ in cues.categories.items()}
     top = max(votes.values(), default=0)
     leaders = sorted(cid for cid, n in votes.items() if n == top and n > 0)
@@ -284,12 +280,12 @@ def draft_small(
     with time_limit(options.draft_seconds - (time.perf_counter() - started)):
         plan = _settle_polarity(plan, by_index, asker, cues)
         case_text = " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
-        harm_text = event_harm_text(segments, labels)
+        harm_text = _harm_text(segments, labels)
         case_severity: list[Severity] = []
 
         def severity(source: str, kind: str, warnings: list[DraftWarning]) -> Severity:
             if not case_severity:  # the event's harm, asked once for the case
-                case_severity.append(_severity(asker, harm_text, plan[0].kind, cues, embedder, warnings))
+                case_severity.append(_severity(asker, harm_text, plan[0].kind, cues, warnings))
             return case_severity[0]
 
         points = []
@@ -313,7 +309,6 @@ def draft_small(
         learning_points=points,
         prompt_id=prompt.id,
         prompt_version=f"{prompt.version}+cues{cues.version}+lines{labeller_version(embedder)}"
-                       f"+harm{classifier_version(HARM_CLASSIFIER, embedder)}"
                        f"+category{classifier_version(CATEGORY_CLASSIFIER, embedder)}",
         model_id=chat.model_id if chat is not None else "extractive",
         attempts=trace.calls,

