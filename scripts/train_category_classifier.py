@@ -46,9 +46,8 @@ class Example:
 
 
 def _word_category(text: str, cues: Cues) -> str | None:
-    votes = {cid: cues.count(text, words) for cid, words in cues.categories.items()}
-    top = max(votes.values(), default=0)
-    leaders = [cid for cid, n in votes.items() if n == top and n > 0]
+    """The category the words decide, as drafting reads them (``Cues.category_leaders``); None on a tie or none."""
+    leaders = cues.category_leaders(text)
     return leaders[0] if len(leaders) == 1 else None
 
 

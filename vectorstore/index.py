@@ -290,9 +290,13 @@ class LearningIndex:
                 return 0
             self.sparse.delete(sparse - indexed)
             missing = sorted(indexed - sparse)
-            for start in range(0, len(missing), 1000):
-                self.sparse.upsert(self.get(missing[start : start + 1000]))
+            self._copy_to_sparse(missing)
             return len(sparse - indexed) + len(missing)
+
+    def _copy_to_sparse(self, ids: Sequence[str]) -> None:
+        """(Re)write these points' BM25 rows from what Chroma holds, a thousand at a time."""
+        for start in range(0, len(ids), 1000):
+            self.sparse.upsert(self.get(ids[start : start + 1000]))
 
     def _written_token(self) -> str | None:
         """The collection's current write token, read fresh (another machine may have written since it was opened)."""
@@ -333,8 +337,7 @@ class LearningIndex:
             gone = sorted(set(stored) - set(indexed))
             stale = sorted(pid for pid, source in indexed.items() if stored.get(pid) != source)
             self.sparse.delete(gone)
-            for start in range(0, len(stale), 1000):
-                self.sparse.upsert(self.get(stale[start : start + 1000]))
+            self._copy_to_sparse(stale)
             self.sparse.mark_synced(token)
         if gone or stale:
             log.info("word index caught up with writes from elsewhere: %d rows redone, %d removed", len(stale),

@@ -116,10 +116,12 @@ class SparseIndex:
 
     def upsert(self, points: Sequence[IndexedPoint]) -> None:
         """Add or replace points by id (their terms are the analysed ``text``)."""
-        self._write(("INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?)",
-                     (p.learning_point_id, p.case_id, " ".join(self.analyser.terms(p.text)),
-                      json.dumps(p.to_metadata(), ensure_ascii=False), source_hash(p.text, p.to_metadata())))
-                    for p in points)
+        self._write(("INSERT OR REPLACE INTO points VALUES (?, ?, ?, ?, ?)", self._row(p)) for p in points)
+
+    def _row(self, point: IndexedPoint) -> tuple[str, str, str, str, str]:
+        metadata = point.to_metadata()
+        return (point.learning_point_id, point.case_id, " ".join(self.analyser.terms(point.text)),
+                json.dumps(metadata, ensure_ascii=False), source_hash(point.text, metadata))
 
     def delete(self, ids: Iterable[str]) -> None:
         self._write(("DELETE FROM points WHERE id = ?", (pid,)) for pid in ids)

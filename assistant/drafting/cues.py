@@ -96,6 +96,13 @@ class Cues(BaseModel):
                 return True
         return False
 
+    def category_leaders(self, text: str) -> list[str]:
+        """The categories (ids, sorted) whose words the text uses most; empty when it uses none. More than one is a
+        tie the words cannot settle."""
+        votes = {cid: self.count(text, cues) for cid, cues in self.categories.items()}
+        top = max(votes.values(), default=0)
+        return sorted(cid for cid, n in votes.items() if n == top and n > 0)
+
     def category_of(self, text: str) -> str | None:
         """The category whose words the text uses most, or None when it uses none."""
         scored = [(self.count(text, cues), cid) for cid, cues in self.categories.items()]

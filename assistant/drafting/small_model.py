@@ -165,9 +165,7 @@ def _category(asker: _Asker, title: str, account: str, case_text: str, cues: Cue
     (trained on published cases: words first, then it, put 64 % of records right with one corpus held out,
     against 42 % for the words alone), and the model only when no classifier fits the embedder. Asked outright,
     the bundled model said "fald" for nearly every case of the realistic set."""
-    votes = {cid: cues.count(case_text, words_) for cid, words_ in cues.categories.items()}
-    top = max(votes.values(), default=0)
-    leaders = sorted(cid for cid, n in votes.items() if n == top and n > 0)
+    leaders = cues.category_leaders(case_text)
     if len(leaders) == 1:
         return leaders[0]
     estimated = normalise_category(classify(CATEGORY_CLASSIFIER, case_text, embedder) or "")

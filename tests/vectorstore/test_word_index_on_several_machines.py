@@ -70,11 +70,13 @@ def test_search_looks_for_writes_from_elsewhere_by_itself(machines, monkeypatch)
     assert words_found(second, "sengehest") == {"lp-1"}
 
 
-def test_a_word_file_from_before_fingerprints_is_upgraded_and_its_rows_redone(index: LearningIndex, tmp_path) -> None:
+def test_a_word_file_from_before_fingerprints_gets_the_column_and_its_rows_count_as_unknown(index: LearningIndex,
+                                                                                              tmp_path) -> None:
     path = tmp_path / "old.sqlite3"
     with sqlite3.connect(path) as connection:
         connection.executescript(
-            "CREATE TABLE points (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, terms TEXT NOT NULL, metadata TEXT NOT NULL);"
+            "CREATE TABLE points (id TEXT PRIMARY KEY, case_id TEXT NOT NULL, terms TEXT NOT NULL,"
+            " metadata TEXT NOT NULL);"
             "CREATE TABLE state (key TEXT PRIMARY KEY, value INTEGER NOT NULL);"
             "INSERT INTO state VALUES ('generation', 3);"
             "INSERT INTO points VALUES ('lp-1', 'c-1', 'sengehest', '{}');")
