@@ -103,12 +103,6 @@ class Cues(BaseModel):
         top = max(votes.values(), default=0)
         return sorted(cid for cid, n in votes.items() if n == top and n > 0)
 
-    def category_of(self, text: str) -> str | None:
-        """The category whose words the text uses most, or None when it uses none."""
-        scored = [(self.count(text, cues), cid) for cid, cues in self.categories.items()]
-        best = max(scored, default=(0, None))
-        return best[1] if best[0] else None
-
 
 def words(text: str) -> list[str]:
     """Lower-case words of ``text``."""
