@@ -18,7 +18,11 @@ from prompts import PROMPTS_DIR
 
 CUES_FILE = PROMPTS_DIR / "drafting_cues.yaml"
 _WORD = re.compile(r"[\wæøåÆØÅ-]+")
+_WORD_OR_STOP = re.compile(r"[\wæøåÆØÅ-]+|[.;:!?]")
+CLAUSE_END = "|"  # stands for a full stop (or ; : ! ?): a negation does not reach past it. A comma does not end the
+# clause a negation or a belief governs ("troede, at hun var død"); "og", "men" and the like do (``clause_breaks``).
 NEGATION_WINDOW = 3  # words before a harm cue in which a negation cancels it ("ingen tegn på blødning")
+VERB_WINDOW = 5  # the same, in the cue's clause, when a verb of getting or causing stands between ("ikke givet et mén")
 LIST_WINDOW = 6  # the same after "eller", which carries a negation on through a list ("ingen blødning eller feber")
 
 
@@ -37,6 +41,12 @@ class Cues(BaseModel):
     success: list[str] = Field(min_length=1)
     severity: dict[Severity, list[str]]
     negations: list[str] = Field(min_length=1)
+    hypothetical: list[str] = Field(default_factory=list)
+    findings: list[str] = Field(default_factory=list)
+    illnesses: list[str] = Field(default_factory=list)
+    harm_verbs: list[str] = Field(default_factory=list)
+    clause_breaks: list[str] = Field(default_factory=list)
+    about_the_talk: list[str] = Field(default_factory=list)
     dying: list[str] = Field(default_factory=list)
     categories: dict[str, list[str]]
 
@@ -71,28 +81,49 @@ class Cues(BaseModel):
         return any(opening.startswith(f" {cue} ") for cue in self.questions)
 
     def polarity(self, text: str) -> int:
-        """Success minus failure cues: > 0 tells of something that went well, < 0 of something that went wrong."""
-        return self.count(text, self.success) - self.count(text, self.failure)
+        """Success minus failure cues: > 0 tells of something that went well, < 0 of something that went wrong.
+        Success denied or only hoped for ("svaret var ikke godt nok", "det kunne være gået godt") is none, and
+        neither is praise of the talk itself ("godt at få det sagt højt"), which says nothing of the event."""
+        if self.count(text, self.about_the_talk):
+            return -self.count(text, self.failure)
+        folded = _clauses(text)
+        success = sum(1 for cue in self.success if self._named(folded, cue, found_is_not_harm=False))
+        return success - self.count(text, self.failure)
 
     def severity_of(self, text: str) -> Severity | None:
-        """The worst harm the text names, or None when it names none; harm named just after a negation ("ingen
-        blødning") does not count, nor a death in a text that tells the patient was already dying."""
-        folded = " " + " ".join(words(text)) + " "
+        """The worst harm the text names as done, or None when it names none. Harm named just after a negation
+        ("ingen blødning") or as a possibility ("hun kunne være død") does not count, nor an illness named as what
+        an examination found ("røntgen viste lungebetændelse"), nor a death in a text that tells the patient was
+        already dying. Each of these is left to the harm question and the reviewer."""
+        folded = _clauses(text)
         expected_death = self.count(text, self.dying) > 0
+        illnesses = set(self.illnesses)
         for level in (Severity.fatal, Severity.severe, Severity.moderate, Severity.mild):
             if level == Severity.fatal and expected_death:
                 continue
-            if any(self._named(folded, cue) for cue in self.severity.get(level, [])):
+            if any(self._named(folded, cue, found_is_not_harm=cue in illnesses)
+                   for cue in self.severity.get(level, [])):
                 return level
         return Severity.none if self.count(text, self.severity.get(Severity.none, [])) else None
 
-    def _named(self, folded: str, cue: str) -> bool:
-        """Whether ``cue`` occurs in ``folded`` at least once with no negation among the words just before it."""
-        negations = set(self.negations)
+    def _named(self, folded: str, cue: str, found_is_not_harm: bool) -> bool:
+        """Whether ``cue`` occurs in ``folded`` at least once as told, not denied: no negation just before it (or a
+        little further, with a verb of getting or causing between: "ikke havde givet et varigt mén"), no possibility
+        in its clause, and, for an illness, no examination that found it."""
+        breaks, verbs, negations = set(self.clause_breaks) | {CLAUSE_END}, set(self.harm_verbs), set(self.negations)
+        maybe = [*self.hypothetical, *(self.findings if found_is_not_harm else [])]
         for match in _pattern(cue).finditer(folded):
             before = folded[:match.start()].split()
-            window = LIST_WINDOW if before[-1:] == ["eller"] else NEGATION_WINDOW
-            if not negations & set(before[-window:]):
+            if before[-1:] == ["eller"]:  # a list carries the negation on, commas and all
+                if not negations & set(before[-LIST_WINDOW:]):
+                    return True
+                continue
+            clause = before[-VERB_WINDOW:]
+            clause = clause[max((i + 1 for i, w in enumerate(clause) if w in breaks), default=0):]
+            negated = any(w in negations and (len(clause) - i <= NEGATION_WINDOW or verbs & set(clause[i + 1:]))
+                          for i, w in enumerate(clause))
+            said = " " + " ".join(clause) + " "
+            if not negated and not any(f" {marker} " in said for marker in maybe):
                 return True
         return False
 
@@ -102,6 +133,11 @@ class Cues(BaseModel):
         votes = {cid: self.count(text, cues) for cid, cues in self.categories.items()}
         top = max(votes.values(), default=0)
         return sorted(cid for cid, n in votes.items() if n == top and n > 0)
+
+
+def _clauses(text: str) -> str:
+    """Lower-case words of ``text`` between spaces, each full stop (or ; : ! ?) as ``CLAUSE_END``."""
+    return " " + " ".join(CLAUSE_END if w in ".;:!?" else w for w in _WORD_OR_STOP.findall(text.casefold())) + " "
 
 
 def words(text: str) -> list[str]:

@@ -111,6 +111,7 @@ def score_points(draft: Draft, record: DraftingRecord, embedder) -> dict:
     sims = _similarity(embedder, [r.text for r in refs], [f"{p.title}. {p.what_happened}" for p in points])
     covered = int((sims.max(axis=1) >= COVERAGE_THRESHOLD).sum()) if points else 0
     polarity = repeated = severity_off = category_right = 0
+    harm: list[dict] = []
     for j, point in enumerate(points):
         nearest = refs[int(sims[:, j].argmax())]
         category_right += point.category == (nearest.category or point.category)
@@ -122,8 +123,11 @@ def score_points(draft: Draft, record: DraftingRecord, embedder) -> dict:
         reference_harm = nearest.severity or record.severity
         if reference_harm is not None:
             severity_off += abs(SEVERITIES.index(point.severity) - SEVERITIES.index(reference_harm)) > 1
+        harm.append({"drafted": point.severity.value, "reference": reference_harm and reference_harm.value,
+                     "asked": any(w.key == "draft.check.severity_unnamed" for w in point.warnings),
+                     "went_well": point.safety_ii, "nearest_went_well": nearest.polarity == "went_well"})
     return {"covered": covered, "references": len(refs), "points": len(points), "polarity_errors": polarity,
-            "copied": repeated, "severity_off": severity_off, "category_right": category_right,
+            "copied": repeated, "severity_off": severity_off, "category_right": category_right, "harm": harm,
             "best_similarity": [round(float(v), 3) for v in (sims.max(axis=1) if points else np.zeros(len(refs)))]}
 
 

@@ -20,6 +20,10 @@ def cues():
     ("Hun faldt og fik et hoftebrud.", Severity.moderate),
     ("Den døende patient fik en forkert dosis og fik hjertestop.", Severity.severe),  # dying: only death is expected
     ("Pasienten hadde fått dobbel dose i tre dager uten at det fikk konsekvenser.", Severity.none),
+    ("Der blev ikke reageret på et tryksår på hælen.", Severity.moderate),  # the reaction is denied, not the sore
+    ("vi så det ikke og hun fik en blødning", Severity.moderate),  # the negation ends with its clause
+    ("Røntgen viste et lårbensbrud.", Severity.moderate),  # an injury found is the event's harm
+    ("hun blev fundet død i sin lejlighed", Severity.fatal),
 ])
 def test_the_harm_the_words_name_is_found(cues, text, harm):
     assert cues.severity_of(text) == harm
@@ -32,6 +36,11 @@ def test_the_harm_the_words_name_is_found(cues, text, harm):
     "Vi er her fra intensiv og vil gennemgå forløbet.",  # a unit's name
     "Vi bad familien komme, fordi vi troede, at han lå for døden.",  # a death feared, that did not come
     "Han fik lindrende behandling og døde stille om natten, som ventet.",  # an expected death, not the event's harm
+    "Forsinkelsen havde ikke givet ham et varigt mén.",  # denied a little further back, through "givet"
+    "naboen troede faktisk at hun var død",  # a death believed, that had not happened
+    "Vi troede, at han var død, men han trak vejret.",
+    "Hun kunne have fået en alvorlig blødning.",  # a possibility, not harm done
+    "Røntgen viste lungebetændelse, og han fik antibiotika.",  # the illness found is why he needed care
 ])
 def test_words_that_only_look_like_harm_name_none(cues, text):
     assert cues.severity_of(text) is None
@@ -42,6 +51,8 @@ def test_words_that_only_look_like_harm_name_none(cues, text):
     "Det øger faldrisikoen, når man rejser sig hurtigt om natten.",
     "Bemandingen i modtagelsen er styrket efter hændelsen.",  # an action taken afterwards
     "Hun var i risiko for rosen og skulle have tilsyn hver dag.",  # "rosen" is a skin infection, not praise
+    "han fik svar når han ringede selvom svaret ikke var godt nok",  # success denied
+    "jeg synes det var godt at få det sagt højt",  # praise of the talk, not of the event
 ])
 def test_finding_an_error_or_a_fast_movement_is_not_what_went_well(cues, text):
     assert cues.polarity(text) <= 0
