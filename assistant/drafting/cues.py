@@ -82,12 +82,16 @@ class Cues(BaseModel):
 
     def polarity(self, text: str) -> int:
         """Success minus failure cues: > 0 tells of something that went well, < 0 of something that went wrong.
-        Success denied or only hoped for ("svaret var ikke godt nok", "det kunne være gået godt") is none, and
-        neither is praise of the talk itself ("godt at få det sagt højt"), which says nothing of the event."""
+        Success denied or only hoped for ("svaret var ikke godt nok", "det kunne være gået godt") is none, nor
+        success conceded before a "men", nor praise of the talk itself ("godt at få det sagt højt"), which says
+        nothing of the event."""
         if self.count(text, self.about_the_talk):
             return -self.count(text, self.failure)
         folded = _clauses(text)
-        success = sum(1 for cue in self.success if self._named(folded, cue, found_is_not_harm=False))
+        # "A, men B": B is what the speaker means, so success told before the last "men" is only a concession
+        # ("det er en god ting, at vi tæller, men det skal føre til handling").
+        told = folded[folded.rfind(" men ") + 4:] if " men " in folded else folded
+        success = sum(1 for cue in self.success if self._named(" " + told.lstrip(), cue, found_is_not_harm=False))
         return success - self.count(text, self.failure)
 
     def severity_of(self, text: str) -> Severity | None:

@@ -53,6 +53,8 @@ def test_words_that_only_look_like_harm_name_none(cues, text):
     "Hun var i risiko for rosen og skulle have tilsyn hver dag.",  # "rosen" is a skin infection, not praise
     "han fik svar når han ringede selvom svaret ikke var godt nok",  # success denied
     "jeg synes det var godt at få det sagt højt",  # praise of the talk, not of the event
+    "det er en god ting at vi tæller men det skal føre til handling med det samme",  # conceded before "men"
+    "triagen fangede det ikke fordi værdierne ikke var så dårlige",  # success denied
 ])
 def test_finding_an_error_or_a_fast_movement_is_not_what_went_well(cues, text):
     assert cues.polarity(text) <= 0
@@ -62,6 +64,7 @@ def test_finding_an_error_or_a_fast_movement_is_not_what_went_well(cues, text):
     "Det gik godt, at vi stoppede op og undersøgte det i stedet for at give medicinen.",
     "Sygeplejersken reagerede hurtigt, og transfusionen blev stoppet efter fem minutter.",
     "Vi opdagede det inden medicinen blev givet.",
+    "det var svært men det gik godt",  # what comes after "men" is what the speaker means
 ])
 def test_a_success_the_team_names_counts_as_what_went_well(cues, text):
     assert cues.polarity(text) > 0
