@@ -22,7 +22,7 @@ _WORD_OR_STOP = re.compile(r"[\wæøåÆØÅ-]+|[.;:!?]")
 CLAUSE_END = "|"  # stands for a full stop (or ; : ! ?): a negation does not reach past it. A comma does not end the
 # clause a negation or a belief governs ("troede, at hun var død"); "og", "men" and the like do (``clause_breaks``).
 NEGATION_WINDOW = 3  # words before a harm cue in which a negation cancels it ("ingen tegn på blødning")
-VERB_WINDOW = 5  # the same, in the cue's clause, when a verb of getting or causing stands between ("ikke givet et mén")
+VERB_WINDOW = 5  # the same, in the cue's clause, with a verb of getting or causing between ("ikke givet et mén")
 LIST_WINDOW = 6  # the same after "eller", which carries a negation on through a list ("ingen blødning eller feber")
 
 
