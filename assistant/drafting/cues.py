@@ -47,6 +47,9 @@ class Cues(BaseModel):
     harm_verbs: list[str] = Field(default_factory=list)
     clause_breaks: list[str] = Field(default_factory=list)
     about_the_talk: list[str] = Field(default_factory=list)
+    not_caused: list[str] = Field(default_factory=list)
+    no_criticism: list[str] = Field(default_factory=list)
+    criticism: list[str] = Field(default_factory=list)
     dying: list[str] = Field(default_factory=list)
     categories: dict[str, list[str]]
 
@@ -94,21 +97,32 @@ class Cues(BaseModel):
         success = sum(1 for cue in self.success if self._named(" " + told.lstrip(), cue, found_is_not_harm=False))
         return success - self.count(text, self.failure)
 
-    def severity_of(self, text: str) -> Severity | None:
+    def severity_of(self, text: str, case_text: str | None = None) -> Severity | None:
         """The worst harm the text names as done, or None when it names none. Harm named just after a negation
         ("ingen blødning") or as a possibility ("hun kunne være død") does not count, nor an illness named as what
         an examination found ("røntgen viste lungebetændelse"), nor a death in a text that tells the patient was
-        already dying. Each of these is left to the harm question and the reviewer."""
+        already dying or one the text (or ``case_text``, the whole talk, where the assessment may sit) does not tie
+        to the event (``death_untied``). Each of these is left to the harm question and the reviewer."""
         folded = _clauses(text)
         expected_death = self.count(text, self.dying) > 0
         illnesses = set(self.illnesses)
         for level in (Severity.fatal, Severity.severe, Severity.moderate, Severity.mild):
-            if level == Severity.fatal and expected_death:
+            if level == Severity.fatal and (expected_death or self.death_untied(case_text or text)):
                 continue
             if any(self._named(folded, cue, found_is_not_harm=cue in illnesses)
                    for cue in self.severity.get(level, [])):
                 return level
         return Severity.none if self.count(text, self.severity.get(Severity.none, [])) else None
+
+    def death_untied(self, text: str) -> bool:
+        """Whether the text says a death was not the event's doing: in so many words ("ville være død uanset",
+        "ikke årsag til"), or by a finding of no criticism with no criticism told beside it. The death is then the
+        illness's; the event's harm is the next level a word names, else the harm question's and the reviewer's."""
+        folded = _clauses(text)
+        if any(self._named(folded, cue, found_is_not_harm=False) for cue in self.not_caused):
+            return True
+        return self.count(text, self.no_criticism) > 0 and not any(
+            self._named(folded, cue, found_is_not_harm=False) for cue in self.criticism)
 
     def _named(self, folded: str, cue: str, found_is_not_harm: bool) -> bool:
         """Whether ``cue`` occurs in ``folded`` at least once as told, not denied: no negation just before it (or a

@@ -135,13 +135,14 @@ def _extractive_title(account: str) -> str:
     return (title[:1].upper() + title[1:]) if len(title) >= 3 else "Læringspunkt"
 
 
-def _severity(asker: _Asker, text: str, kind: str, cues: Cues, warnings: list[DraftWarning]) -> Severity:
+def _severity(asker: _Asker, text: str, case_text: str, kind: str, cues: Cues,
+              warnings: list[DraftWarning]) -> Severity:
     """The harm the words name. When none does, the model is asked one yes/no question (did the event need
     treatment or leave lasting harm?), drafted as "moderat" or "mild" (each within one level of its three
     neighbours), and the reviewer is asked to set the level. Asked for the level itself, the bundled model said
     "moderat" to nearly every case, near misses included; the concrete question separates them better on the tuning
     records. Serious harm and death are named when they happen."""
-    named = cues.severity_of(text)
+    named = cues.severity_of(text, case_text)
     if named is not None:
         return named
     if kind == "went_well":
@@ -283,7 +284,7 @@ def draft_small(
 
         def severity(source: str, kind: str, warnings: list[DraftWarning]) -> Severity:
             if not case_severity:  # the event's harm, asked once for the case
-                case_severity.append(_severity(asker, harm_text, plan[0].kind, cues, warnings))
+                case_severity.append(_severity(asker, harm_text, case_text, plan[0].kind, cues, warnings))
             return case_severity[0]
 
         points = []

@@ -24,6 +24,8 @@ def cues():
     ("vi så det ikke og hun fik en blødning", Severity.moderate),  # the negation ends with its clause
     ("Røntgen viste et lårbensbrud.", Severity.moderate),  # an injury found is the event's harm
     ("hun blev fundet død i sin lejlighed", Severity.fatal),
+    # a death beside criticism is the event's harm, even when someone else was not criticised
+    ("Styrelsen gav ikke kritik til sygeplejersken, men kritiserede lægen. Patienten døde.", Severity.fatal),
 ])
 def test_the_harm_the_words_name_is_found(cues, text, harm):
     assert cues.severity_of(text) == harm
@@ -41,6 +43,9 @@ def test_the_harm_the_words_name_is_found(cues, text, harm):
     "Vi troede, at han var død, men han trak vejret.",
     "Hun kunne have fået en alvorlig blødning.",  # a possibility, not harm done
     "Røntgen viste lungebetændelse, og han fik antibiotika.",  # the illness found is why he needed care
+    # a death the text does not tie to the care is the illness's
+    "Styrelsen gav ikke kritik for behandlingen. Patienten døde to dage senere af sin kræftsygdom.",
+    "Han ville være død af sygdommen uanset behandlingen.",
 ])
 def test_words_that_only_look_like_harm_name_none(cues, text):
     assert cues.severity_of(text) is None
