@@ -87,15 +87,19 @@ class Cues(BaseModel):
         """Success minus failure cues: > 0 tells of something that went well, < 0 of something that went wrong.
         Success denied or only hoped for ("svaret var ikke godt nok", "det kunne være gået godt") is none, nor
         success conceded before a "men", nor praise of the talk itself ("godt at få det sagt højt"), which says
-        nothing of the event."""
+        nothing of the event. A finding of no criticism ("fik ikke kritik") is no failure: its "ikke" and "kritik"
+        do not count. Nor is it a success to learn from: it is often said of another party in a failed course."""
         if self.count(text, self.about_the_talk):
             return -self.count(text, self.failure)
         folded = _clauses(text)
+        cleared = folded
+        for phrase in self.no_criticism:
+            cleared = _pattern(phrase).sub(" ", cleared)
         # "A, men B": B is what the speaker means, so success told before the last "men" is only a concession
         # ("det er en god ting, at vi tæller, men det skal føre til handling").
         told = folded[folded.rfind(" men ") + 4:] if " men " in folded else folded
         success = sum(1 for cue in self.success if self._named(" " + told.lstrip(), cue, found_is_not_harm=False))
-        return success - self.count(text, self.failure)
+        return success - self.count(cleared, self.failure)
 
     def severity_of(self, text: str, case_text: str | None = None) -> Severity | None:
         """The worst harm the text names as done, or None when it names none. Harm named just after a negation

@@ -61,8 +61,12 @@ def test_words_that_only_look_like_harm_name_none(cues, text):
     "det er en god ting at vi tæller men det skal føre til handling med det samme",  # conceded before "men"
     "triagen fangede det ikke fordi værdierne ikke var så dårlige",  # success denied
 ])
-def test_finding_an_error_or_a_fast_movement_is_not_what_went_well(cues, text):
+def test_lines_that_only_look_like_success_are_not_what_went_well(cues, text):
     assert cues.polarity(text) <= 0
+
+
+def test_a_finding_of_no_criticism_is_neither_failure_nor_success(cues):
+    assert cues.polarity("Det andet hospital fik ikke kritik.") == 0
 
 
 @pytest.mark.parametrize("text", [
