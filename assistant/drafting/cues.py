@@ -120,34 +120,42 @@ class Cues(BaseModel):
 
     def death_untied(self, text: str) -> bool:
         """Whether the text says a death was not the event's doing: in so many words ("ville være død uanset",
-        "ikke årsag til"), or by a finding of no criticism with no criticism told beside it. The death is then the
-        illness's; the event's harm is the next level a word names, else the harm question's and the reviewer's."""
+        "ikke årsag til"), or by criticism that is only ever denied ("gav ingen kritik", "kritiserede ingen",
+        "besluttet ikke at give kritik"). The death is then the illness's; the event's harm is the next level a
+        word names, else the harm question's and the reviewer's."""
         folded = _clauses(text)
         if any(self._named(folded, cue, found_is_not_harm=False) for cue in self.not_caused):
             return True
-        return self.count(text, self.no_criticism) > 0 and not any(
-            self._named(folded, cue, found_is_not_harm=False) for cue in self.criticism)
+        denials = [self._denied_at(folded, match.start(), self.hypothetical) or self._negated_after(folded, match.end())
+                   for cue in self.criticism for match in _pattern(cue).finditer(folded)]
+        return bool(denials) and all(denials)
+
+    def _negated_after(self, folded: str, end: int) -> bool:
+        """Whether the word after the one ``end`` falls in is a negation ("kritiserede ingen", "kritiserer ikke")."""
+        tail = folded[end:]
+        return bool(set(tail[tail.index(" "):].split()[:1]) & set(self.negations))
 
     def _named(self, folded: str, cue: str, found_is_not_harm: bool) -> bool:
-        """Whether ``cue`` occurs in ``folded`` at least once as told, not denied: no negation just before it (or a
-        little further, with a verb of getting or causing between: "ikke havde givet et varigt mén"), no possibility
-        in its clause, and, for an illness, no examination that found it."""
-        breaks, verbs, negations = set(self.clause_breaks) | {CLAUSE_END}, set(self.harm_verbs), set(self.negations)
+        """Whether ``cue`` occurs in ``folded`` at least once as told, not denied (``_denied_at``); for an illness,
+        an examination that found it also counts as not told."""
         maybe = [*self.hypothetical, *(self.findings if found_is_not_harm else [])]
-        for match in _pattern(cue).finditer(folded):
-            before = folded[:match.start()].split()
-            if before[-1:] == ["eller"]:  # a list carries the negation on, commas and all
-                if not negations & set(before[-LIST_WINDOW:]):
-                    return True
-                continue
-            clause = before[-VERB_WINDOW:]
-            clause = clause[max((i + 1 for i, w in enumerate(clause) if w in breaks), default=0):]
-            negated = any(w in negations and (len(clause) - i <= NEGATION_WINDOW or verbs & set(clause[i + 1:]))
-                          for i, w in enumerate(clause))
-            said = " " + " ".join(clause) + " "
-            if not negated and not any(f" {marker} " in said for marker in maybe):
-                return True
-        return False
+        return any(not self._denied_at(folded, match.start(), maybe) for match in _pattern(cue).finditer(folded))
+
+    def _denied_at(self, folded: str, start: int, maybe: list[str]) -> bool:
+        """Whether the words before ``start`` deny what follows: a negation just before it (or a little further,
+        with a verb of getting or causing between: "ikke havde givet et varigt mén"), or one of ``maybe`` (a
+        possibility, a finding) in its clause."""
+        negations = set(self.negations)
+        before = folded[:start].split()
+        if before[-1:] == ["eller"]:  # a list carries the negation on, commas and all
+            return bool(negations & set(before[-LIST_WINDOW:]))
+        breaks, verbs = set(self.clause_breaks) | {CLAUSE_END}, set(self.harm_verbs)
+        clause = before[-VERB_WINDOW:]
+        clause = clause[max((i + 1 for i, w in enumerate(clause) if w in breaks), default=0):]
+        negated = any(w in negations and (len(clause) - i <= NEGATION_WINDOW or verbs & set(clause[i + 1:]))
+                      for i, w in enumerate(clause))
+        said = " " + " ".join(clause) + " "
+        return negated or any(f" {marker} " in said for marker in maybe)
 
     def category_leaders(self, text: str) -> list[str]:
         """The categories (ids, sorted) whose words the text uses most; empty when it uses none. More than one is a

@@ -46,6 +46,7 @@ def test_the_harm_the_words_name_is_found(cues, text, harm):
     # a death the text does not tie to the care is the illness's
     "Styrelsen gav ikke kritik for behandlingen. Patienten døde to dage senere af sin kræftsygdom.",
     "Han ville være død af sygdommen uanset behandlingen.",
+    "Myndigheden kritiserede ingen medarbejder og gav ingen kritik. Drengen døde tre dage efter operationen.",
 ])
 def test_words_that_only_look_like_harm_name_none(cues, text):
     assert cues.severity_of(text) is None
@@ -60,6 +61,8 @@ def test_words_that_only_look_like_harm_name_none(cues, text):
     "jeg synes det var godt at få det sagt højt",  # praise of the talk, not of the event
     "det er en god ting at vi tæller men det skal føre til handling med det samme",  # conceded before "men"
     "triagen fangede det ikke fordi værdierne ikke var så dårlige",  # success denied
+    "Der var for få på gangen til at gå imellem i tide.",  # "i tide" is what too few could not do
+    "jeg kunne høre han stoppede op og det kostede nogle sekunder",
 ])
 def test_lines_that_only_look_like_success_are_not_what_went_well(cues, text):
     assert cues.polarity(text) <= 0
