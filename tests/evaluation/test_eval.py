@@ -122,3 +122,6 @@ def test_a_safety_ii_point_whose_nearest_reference_went_wrong_is_a_polarity_erro
     draft = Draft(isbar=[], learning_points=[wrong], prompt_id="p", prompt_version="1", model_id="m")
     scored = score_points(draft, record, make_embedder(settings))
     assert scored["covered"] == 1 and scored["polarity_errors"] == 1 and scored["severity_off"] == 1
+    # each point's harm is kept as levels only (no text), so misses can be counted by kind without reading the set
+    assert scored["harm"] == [{"drafted": "doedelig", "reference": "moderat", "asked": False, "went_well": True,
+                               "nearest_went_well": False}]
