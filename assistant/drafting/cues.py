@@ -97,8 +97,8 @@ class Cues(BaseModel):
             cleared = _pattern(phrase).sub(" ", cleared)
         # "A, men B": B is what the speaker means, so success told before the last "men" is only a concession
         # ("det er en god ting, at vi tæller, men det skal føre til handling").
-        told = folded[folded.rfind(" men ") + 4:] if " men " in folded else folded
-        success = sum(1 for cue in self.success if self._named(" " + told.lstrip(), cue, found_is_not_harm=False))
+        told = folded[folded.rfind(" men ") + 4:] if " men " in folded else folded  # starts with a space either way
+        success = sum(1 for cue in self.success if self._named(told, cue, found_is_not_harm=False))
         return success - self.count(cleared, self.failure)
 
     def severity_of(self, text: str, case_text: str | None = None) -> Severity | None:
@@ -108,13 +108,13 @@ class Cues(BaseModel):
         already dying or one the text (or ``case_text``, the whole talk, where the assessment may sit) does not tie
         to the event (``death_untied``). Each of these is left to the harm question and the reviewer."""
         folded = _clauses(text)
-        expected_death = self.count(text, self.dying) > 0
         illnesses = set(self.illnesses)
         for level in (Severity.fatal, Severity.severe, Severity.moderate, Severity.mild):
-            if level == Severity.fatal and (expected_death or self.death_untied(case_text or text)):
-                continue
-            if any(self._named(folded, cue, found_is_not_harm=cue in illnesses)
-                   for cue in self.severity.get(level, [])):
+            named = any(self._named(folded, cue, found_is_not_harm=cue in illnesses)
+                        for cue in self.severity.get(level, []))
+            # whether a death was expected or untied is read only when one is named: this runs on every line
+            if named and not (level == Severity.fatal and (self.count(text, self.dying) > 0
+                                                           or self.death_untied(case_text or text))):
                 return level
         return Severity.none if self.count(text, self.severity.get(Severity.none, [])) else None
 
