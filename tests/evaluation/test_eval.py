@@ -89,7 +89,8 @@ def test_shipped_drafting_set_is_synthetic_danish_with_reference_points():
                                          ("drafting_fresh2_da.jsonl", 20), ("drafting_fresh3_da.jsonl", 20),
                                          ("drafting_fresh4_da.jsonl", 20),
                                          ("drafting_fresh5_da.jsonl", 20),
-                                         ("drafting_fresh6_da.jsonl", 16)])
+                                         ("drafting_fresh6_da.jsonl", 16),
+                                         ("drafting_fresh7_da.jsonl", 20)])
 def test_the_realistic_drafting_sets_have_sources_licences_and_a_gold_label_per_line(name, least):
     records = load_records(DATA / name)
     assert len(records) >= least and {r.style for r in records} == {"formal", "staff", "spoken"}
