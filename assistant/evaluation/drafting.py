@@ -3,7 +3,9 @@
 Per method: ISBAR line-label macro-F1 (each line's predicted part is the first ISBAR section citing it), coverage
 of the reference points, and per drafted point: polarity errors (a point marked Safety-II, or a "went well" item,
 whose nearest reference point went wrong), fields that repeat another field, harm more than one level from the
-nearest reference point's, and the nearest reference point's category. Also time per record, by length.
+nearest reference point's, and the nearest reference point's category. Per reference point that went well: whether
+the draft tells it as what went well (a Safety-II point or a "went well" item), the reverse error polarity does
+not count. Also time per record, by length.
 
 Coverage and "nearest reference" use the configured embedder (multilingual-e5-small by default): a reference is
 covered when some point's title and account reach cosine ``COVERAGE_THRESHOLD``; e5 puts unrelated Danish
@@ -126,7 +128,13 @@ def score_points(draft: Draft, record: DraftingRecord, embedder) -> dict:
         harm.append({"drafted": point.severity.value, "reference": reference_harm and reference_harm.value,
                      "asked": any(w.key == "draft.check.severity_unnamed" for w in point.warnings),
                      "went_well": point.safety_ii, "nearest_went_well": nearest.polarity == "went_well"})
+    well_refs = [r.text for r in refs if r.polarity == "went_well"]
+    told_well = [f"{p.title}. {p.what_happened}" for p in points if p.safety_ii] + \
+        [item for p in points for item in p.what_went_well]
+    well_found = int((_similarity(embedder, well_refs, told_well).max(axis=1, initial=0.0)
+                      >= COVERAGE_THRESHOLD).sum()) if told_well else 0
     return {"covered": covered, "references": len(refs), "points": len(points), "polarity_errors": polarity,
+            "went_well_references": len(well_refs), "went_well_found": well_found,
             "copied": repeated, "severity_off": severity_off, "category_right": category_right, "harm": harm,
             "best_similarity": [round(float(v), 3) for v in (sims.max(axis=1) if points else np.zeros(len(refs)))]}
 
@@ -139,6 +147,7 @@ def _summary(rows: list[dict], gold: list[str], predicted: list[str]) -> dict:
     done = [r for r in rows if r.get("valid")]
     total = {k: sum(r.get(k, 0) for r in done) for k in ("covered", "references", "points", "polarity_errors",
                                                           "copied", "severity_off", "category_right",
+                                                          "went_well_references", "went_well_found",
                                                           "evidence_valid",
                                                           "evidence_total")}
     short = [r["seconds"] for r in done if r["words"] <= 150]
@@ -153,6 +162,7 @@ def _summary(rows: list[dict], gold: list[str], predicted: list[str]) -> dict:
         "copied_field_rate": _rate(total["copied"], total["points"]),
         "severity_off_rate": _rate(total["severity_off"], total["points"]),
         "category_accuracy": _rate(total["category_right"], total["points"]),
+        "went_well_recall": _rate(total["went_well_found"], total["went_well_references"]),
         "evidence_validity": _rate(total["evidence_valid"], total["evidence_total"]),
         "median_seconds_short": round(statistics.median(short), 1) if short else None,
         "median_seconds_long": round(statistics.median(long), 1) if long else None,

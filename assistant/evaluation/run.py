@@ -59,8 +59,8 @@ def run_eval(settings: Settings, parts: list[str], *, asr_dir: Path, asr_limit: 
 
 
 DRAFTING_FIGURES = ("records", "valid_rate", "isbar_macro_f1", "coverage", "points", "polarity_error_rate",
-                    "copied_field_rate", "severity_off_rate", "category_accuracy", "evidence_validity", "median_seconds_short",
-                    "median_seconds_long", "extractive_drafts")
+                    "copied_field_rate", "severity_off_rate", "category_accuracy", "went_well_recall",
+                    "evidence_validity", "median_seconds_short", "median_seconds_long", "extractive_drafts")
 
 
 def _drafting_table(t: Table, data: dict[str, Any]) -> None:

@@ -126,3 +126,21 @@ def test_a_safety_ii_point_whose_nearest_reference_went_wrong_is_a_polarity_erro
     # each point's harm is kept as levels only (no text), so misses can be counted by kind without reading the set
     assert scored["harm"] == [{"drafted": "doedelig", "reference": "moderat", "asked": False, "went_well": True,
                                "nearest_went_well": False}]
+
+
+def test_what_went_well_drafted_as_a_failure_is_counted_as_not_found(settings):
+    from vectorstore.embeddings import make_embedder
+
+    record = DraftingRecord(id="x", segments=[Segment(index=0, start=0, end=0, text="Vagtlægen spurgte grundigt.")],
+                            reference_points=[{"text": "Grundig telefonisk afklaring. Vagtlægen spurgte ind til "
+                                                       "smerter, feber og opkast.", "polarity": "went_well"}])
+    told = {"title": "Grundig telefonisk afklaring", "what_happened": "Vagtlægen spurgte ind til smerter, feber og "
+                                                                      "opkast.", "category": "diagnostik"}
+    embedder = make_embedder(settings)
+    as_failure = Draft(isbar=[], learning_points=[LearningPointDraft(**told, safety_ii=False)], prompt_id="p",
+                       prompt_version="1", model_id="m")
+    as_success = Draft(isbar=[], learning_points=[LearningPointDraft(**told, safety_ii=True)], prompt_id="p",
+                       prompt_version="1", model_id="m")
+    assert score_points(as_failure, record, embedder)["went_well_found"] == 0  # not a polarity error, but missed
+    assert score_points(as_success, record, embedder)["went_well_found"] == 1
+    assert score_points(as_success, record, embedder)["went_well_references"] == 1
