@@ -23,6 +23,7 @@ CLAUSE_END = "|"  # stands for a full stop (or ; : ! ?): a negation does not rea
 # clause a negation or a belief governs ("troede, at hun var død"); "og", "men" and the like do (``clause_breaks``).
 NEGATION_WINDOW = 3  # words before a harm cue in which a negation cancels it ("ingen tegn på blødning")
 VERB_WINDOW = 5  # the same, in the cue's clause, with a verb of getting or causing between ("ikke givet et mén")
+AUTHORITY_WINDOW = 8  # words before a criticism word in which the body that judged the care is named
 LIST_WINDOW = 6  # the same after "eller", which carries a negation on through a list ("ingen blødning eller feber")
 
 
@@ -50,6 +51,7 @@ class Cues(BaseModel):
     not_caused: list[str] = Field(default_factory=list)
     no_criticism: list[str] = Field(default_factory=list)
     criticism: list[str] = Field(default_factory=list)
+    authorities: list[str] = Field(default_factory=list)
     dying: list[str] = Field(default_factory=list)
     categories: dict[str, list[str]]
 
@@ -126,9 +128,29 @@ class Cues(BaseModel):
         folded = _clauses(text)
         if any(self._named(folded, cue, found_is_not_harm=False) for cue in self.not_caused):
             return True
-        denials = [self._denied_at(folded, match.start(), self.hypothetical) or self._negated_after(folded, match.end())
-                   for cue in self.criticism for match in _pattern(cue).finditer(folded)]
-        return bool(denials) and all(denials)
+        denials = self._criticism(folded)
+        return bool(denials) and all(denied for denied, _ in denials)
+
+    def no_fault(self, text: str) -> bool:
+        """Whether the text tells an authority's finding of no criticism ("Styrelsen gav ikke hospitalet kritik",
+        "nævnet kritiserede ingen") and affirms criticism of nobody. The care was then found to meet the standard:
+        what went well, not a failure. A denial without an authority in its clause is not enough; in a debrief,
+        "det er ikke en kritik" is how a colleague softens a failure, and "apoteket kunne ikke kritiseres" may
+        point at another party's failure."""
+        denials = self._criticism(_clauses(text))
+        return bool(denials) and all(denied for denied, _ in denials) and any(by for _, by in denials)
+
+    def _criticism(self, folded: str) -> list[tuple[bool, bool]]:
+        """Each criticism word in ``folded``: whether it is denied, and whether an authority is named just before it
+        in its sentence (``AUTHORITY_WINDOW`` words; "så" and "da" do not end the reach: "tilsynet har så besluttet
+        ikke at give kritik")."""
+        found = []
+        for cue in self.criticism:
+            for match in _pattern(cue).finditer(folded):
+                denied = self._denied_at(folded, match.start(), self.hypothetical) or \
+                    self._negated_after(folded, match.end())
+                found.append((denied, self.count(_sentence_before(folded, match.start()), self.authorities) > 0))
+        return found
 
     def _negated_after(self, folded: str, end: int) -> bool:
         """Whether the word after the one ``end`` falls in is a negation ("kritiserede ingen", "kritiserer ikke")."""
@@ -168,6 +190,13 @@ class Cues(BaseModel):
 def _clauses(text: str) -> str:
     """Lower-case words of ``text`` between spaces, each full stop (or ; : ! ?) as ``CLAUSE_END``."""
     return " " + " ".join(CLAUSE_END if w in ".;:!?" else w for w in _WORD_OR_STOP.findall(text.casefold())) + " "
+
+
+def _sentence_before(folded: str, at: int) -> str:
+    """Up to ``AUTHORITY_WINDOW`` words of ``folded`` (see ``_clauses``) before position ``at``, in its sentence."""
+    before = folded[:at].split()[-AUTHORITY_WINDOW:]
+    start = max((i + 1 for i, w in enumerate(before) if w == CLAUSE_END), default=0)
+    return " " + " ".join(before[start:]) + " "
 
 
 def words(text: str) -> list[str]:

@@ -1,7 +1,8 @@
 """Which lines make which learning point, chosen from the ISBAR labels and word cues without generating text.
 
 A case gives at most three points: the main event (what went wrong, or what went well when nothing did), what
-went well beside a failure (Safety-II), and a contributing factor the talk dwelt on. Each point's account is
+went well beside a failure (Safety-II), and a contributing factor the talk dwelt on. A case an authority found no
+fault in gives one point, what went well: the finding and the care it judged. Each point's account is
 the lines' own words, so it cannot say what nobody said; the LLM later only titles it and classifies it.
 """
 
@@ -38,6 +39,7 @@ class _Line(BaseModel):
     part: IsbarPart | None
     polarity: int
     harm: bool
+    finding: bool  # an authority's finding of no fault is told here
 
 
 def _event_score(line: _Line) -> float:
@@ -50,10 +52,22 @@ def _top(lines: list[_Line], score, limit: int) -> list[int]:
     return sorted(line.index for line in ranked[:limit] if score(line) > 0)
 
 
+def _judged_care(lines: list[_Line], talk: list[_Line]) -> list[int]:
+    """A no-fault case's point: the line with the finding, and the line of the care it judged that best tells
+    what was done (success words first, then the event's lines). The failure words of a complaint ("der blev
+    klaget over, at han ikke fik…") are what the authority answered, not what went wrong."""
+    finding = [line for line in lines if line.finding and line.part != IsbarPart.raad][:1]
+    care = [line for line in talk if line.polarity >= 0 and line not in finding]
+    told = _top(care, lambda line: 2.0 * (line.polarity > 0) + 1.0 * (line.part == IsbarPart.situation)
+                + 0.5 * (line.part == IsbarPart.analyse), MAX_MAIN_LINES - len(finding))
+    return sorted({line.index for line in finding} | set(told))
+
+
 def plan_points(segments: list[Segment], labels: list[IsbarPart | None], cues: Cues) -> list[PlannedPoint]:
     """The points this talk supports, main event first; empty when no line has content."""
     lines = [
-        _Line(index=s.index, part=label, polarity=cues.polarity(s.text), harm=cues.severity_of(s.text) is not None)
+        _Line(index=s.index, part=label, polarity=cues.polarity(s.text), harm=cues.severity_of(s.text) is not None,
+              finding=cues.no_fault(s.text))
         for s, label in zip(segments, labels)
         if label is not None and cues.content_words(s.text) >= MIN_CONTENT_WORDS
     ]
@@ -63,6 +77,10 @@ def plan_points(segments: list[Segment], labels: list[IsbarPart | None], cues: C
     actions = [line.index for line in lines if line.part == IsbarPart.raad][:MAX_LIST_LINES]
     went_well = [line for line in talk if line.polarity > 0]
     failures = [line for line in talk if line.polarity < 0]
+    if cues.no_fault(" ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)):
+        judged = _judged_care(lines, talk)
+        if judged:
+            return [PlannedPoint(kind="went_well", lines=judged, action_lines=actions)]
     if not failures and went_well:  # a positive event: what went well is the story
         main = _top(went_well, lambda line: line.polarity + (line.part == IsbarPart.situation), MAX_MAIN_LINES)
         return [PlannedPoint(kind="went_well", lines=main, action_lines=actions)]

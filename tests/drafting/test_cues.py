@@ -73,6 +73,25 @@ def test_a_finding_of_no_criticism_is_neither_failure_nor_success(cues):
 
 
 @pytest.mark.parametrize("text", [
+    "Styrelsen for Patientklager gav ikke hospitalet kritik for behandlingen.",
+    "Myndighedens faglige råd kritiserede ingen enkelt medarbejder og fandt ingen fejl.",
+    "og tilsynet har så besluttet ikke at give kritik for forløbet",  # speech: "så" does not end the reach
+])
+def test_an_authoritys_finding_of_no_criticism_is_a_case_without_fault(cues, text):
+    assert cues.no_fault(text)
+
+
+@pytest.mark.parametrize("text", [
+    "det er ikke en kritik men vi glemte at tjekke armbåndet",  # a colleague softening a failure
+    "Apoteket kunne derfor ikke kritiseres for den manglende levering.",  # no authority: maybe another's failure
+    "Styrelsen gav ikke kritik til sygeplejersken. Styrelsen kritiserede lægen.",  # criticism affirmed
+    "Tilsynet var på besøg i går. Det er ikke en kritik af nogen.",  # the authority is not the one that judged
+])
+def test_a_denial_of_criticism_alone_is_not_a_case_without_fault(cues, text):
+    assert not cues.no_fault(text)
+
+
+@pytest.mark.parametrize("text", [
     "Det gik godt, at vi stoppede op og undersøgte det i stedet for at give medicinen.",
     "Sygeplejersken reagerede hurtigt, og transfusionen blev stoppet efter fem minutter.",
     "Vi opdagede det inden medicinen blev givet.",

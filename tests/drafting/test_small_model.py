@@ -97,6 +97,21 @@ def test_harm_no_line_names_is_drafted_low_or_treated_and_left_to_the_reviewer(s
     assert "draft.check.severity_unnamed" in [w.key for w in main.warnings]
 
 
+NO_FAULT = ["Styrelsen for Patientklager gav ikke kritik til et sygehus, der udskrev en ældre kvinde med smerter.",
+            "Kvinden blev indlagt med smerter i benet og blev undersøgt for blodprop med en skanning.",
+            "Der blev klaget over, at hun ikke blev indlagt længere.",
+            "Hun blev udskrevet samme dag med information om, hvornår hun skulle henvende sig igen.",
+            "Når en patient udskrives med uafklarede smerter, skal hun have klar besked om symptomerne."]
+
+
+def test_a_case_an_authority_found_no_fault_in_is_drafted_as_what_went_well(small):
+    result, _ = draft(NO_FAULT, AnsweringChat(), small)  # the model would say "gik_galt" and "ja"
+    (point,) = result.learning_points
+    assert point.safety_ii and point.severity == Severity.none
+    assert "gav ikke kritik" in point.what_happened  # the finding, beside the care it judged
+    assert "klaget over" not in point.what_happened  # the complaint is what was answered, not what went wrong
+
+
 PORTER = ["Patienten ventede fire timer på en portør, fordi der kun var én på vagt om natten.",
           "Fremover skal der være to portører om natten."]
 
