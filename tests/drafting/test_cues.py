@@ -63,6 +63,7 @@ def test_words_that_only_look_like_harm_name_none(cues, text):
     "triagen fangede det ikke fordi værdierne ikke var så dårlige",  # success denied
     "Der var for få på gangen til at gå imellem i tide.",  # "i tide" is what too few could not do
     "jeg kunne høre han stoppede op og det kostede nogle sekunder",
+    "Nævnet fandt, at behandlingen ikke levede op til normen.",  # the standard denied
 ])
 def test_lines_that_only_look_like_success_are_not_what_went_well(cues, text):
     assert cues.polarity(text) <= 0
@@ -96,6 +97,7 @@ def test_a_denial_of_criticism_alone_is_not_a_case_without_fault(cues, text):
     "Sygeplejersken reagerede hurtigt, og transfusionen blev stoppet efter fem minutter.",
     "Vi opdagede det inden medicinen blev givet.",
     "det var svært men det gik godt",  # what comes after "men" is what the speaker means
+    "Patienterstatningen fandt, at behandlingen svarede til erfaren specialiststandard.",  # the standard was met
 ])
 def test_a_success_the_team_names_counts_as_what_went_well(cues, text):
     assert cues.polarity(text) > 0
