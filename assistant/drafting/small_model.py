@@ -135,14 +135,24 @@ def _extractive_title(account: str) -> str:
     return (title[:1].upper() + title[1:]) if len(title) >= 3 else "Læringspunkt"
 
 
-def _severity(asker: _Asker, text: str, case_text: str, kind: str, cues: Cues,
+def _named_harm(text: str, intro: str, case_text: str, cues: Cues) -> Severity | None:
+    """The harm the event's lines name; a death told in the introduction ("vi er samlet om patienten, der døde")
+    when they name none beyond mild. An introduction's fracture or infection is often why the patient came, but a
+    death is the course's outcome, and it outranks a symptom such as "kvalme"."""
+    named = cues.severity_of(text, case_text)
+    if named in (None, Severity.mild) and cues.severity_of(intro, case_text) == Severity.fatal:
+        return Severity.fatal
+    return named
+
+
+def _severity(asker: _Asker, text: str, intro: str, case_text: str, kind: str, cues: Cues,
               warnings: list[DraftWarning]) -> Severity:
     """The harm the words name. When none does, the model is asked one yes/no question (did the event need
     treatment or leave lasting harm?), drafted as "moderat" or "mild" (each within one level of its three
     neighbours), and the reviewer is asked to set the level. Asked for the level itself, the bundled model said
     "moderat" to nearly every case, near misses included; the concrete question separates them better on the tuning
     records. Serious harm and death are named when they happen."""
-    named = cues.severity_of(text, case_text)
+    named = _named_harm(text, intro, case_text, cues)
     if named is not None:
         return named
     if kind == "went_well":
@@ -280,11 +290,12 @@ def draft_small(
         plan = _settle_polarity(plan, by_index, asker, cues)
         case_text = " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
         harm_text = _harm_text(segments, labels)
+        intro = " ".join(s.text for s, label in zip(segments, labels) if label == IsbarPart.identifikation)
         case_severity: list[Severity] = []
 
         def severity(source: str, kind: str, warnings: list[DraftWarning]) -> Severity:
             if not case_severity:  # the event's harm, asked once for the case
-                case_severity.append(_severity(asker, harm_text, case_text, plan[0].kind, cues, warnings))
+                case_severity.append(_severity(asker, harm_text, intro, case_text, plan[0].kind, cues, warnings))
             return case_severity[0]
 
         points = []

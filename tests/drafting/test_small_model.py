@@ -159,6 +159,18 @@ def test_harm_in_the_history_is_not_the_events_harm(small):
     assert result.learning_points[0].severity in (Severity.mild, Severity.none)
 
 
+def test_a_death_told_in_the_introduction_is_the_events_harm_when_its_lines_name_none(small):
+    texts = ["vi er samlet for at tale om forløbet med patienten med sukkersyge der blev indlagt med mavesmerter og "
+             "som døde senere under indlæggelsen",
+             "patienten kom ind om aftenen og blev set af en yngre læge som var alene i modtagelsen",
+             "der gik lang tid før der blev fulgt op på blodprøverne og bagvagten blev ikke ringet op",
+             "patienter med sukkersyge og mavesmerter skal have taget blodsukker inden for første time"]
+    labels = label_lines(segments_of(texts), make_embedder(drafting_options(small).embedding), load_cues())
+    assert labels[0] == IsbarPart.identifikation and IsbarPart.identifikation not in labels[1:3]
+    result, _ = draft(texts, AnsweringChat(skade="nej"), small)  # the model would say "mild"
+    assert result.learning_points[0].severity == Severity.fatal
+
+
 def test_no_field_repeats_another(small):
     copied = AnsweringChat(title="Hun fik methotrexat hver dag i otte dage i stedet for én gang om ugen")
     result, _ = draft(METHOTREXATE, copied, small)
