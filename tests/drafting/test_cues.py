@@ -98,6 +98,7 @@ def test_a_denial_of_criticism_alone_is_not_a_case_without_fault(cues, text):
     "Vi opdagede det inden medicinen blev givet.",
     "det var svært men det gik godt",  # what comes after "men" is what the speaker means
     "Patienterstatningen fandt, at behandlingen svarede til erfaren specialiststandard.",  # the standard was met
+    "men reaktionen blev håndteret rigtig godt",
 ])
 def test_a_success_the_team_names_counts_as_what_went_well(cues, text):
     assert cues.polarity(text) > 0
