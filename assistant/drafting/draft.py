@@ -36,15 +36,26 @@ def draft_case_with_report(
     embedder = make_embedder(options.embedding)
     small = method == DraftMethod.small if method else options.small_model
     if small:
-        return draft_small(segments, context, chat, options, embedder=embedder, isbar=isbar, progress=progress)
+        draft, trace = draft_small(segments, context, chat, options, embedder=embedder, isbar=isbar, progress=progress)
+        return _asking_what_went_well(draft), trace
     try:
         with time_limit(options.draft_seconds):
-            return draft_rich(segments, context, chat, options, isbar=isbar, progress=progress)
+            draft, trace = draft_rich(segments, context, chat, options, isbar=isbar, progress=progress)
+            return _asking_what_went_well(draft), trace
     except DraftTimeUp:
         log.warning("the draft's %.0f s ran out; drafting from the lines alone", options.draft_seconds)
         draft, trace = draft_small(segments, context, None, options, embedder=embedder, isbar=isbar)
         note = DraftWarning(key="draft.extractive_budget", params={"seconds": f"{options.draft_seconds:.0f}"})
-        return draft.model_copy(update={"warnings": [*draft.warnings, note]}), trace
+        return _asking_what_went_well(draft.model_copy(update={"warnings": [*draft.warnings, note]})), trace
+
+
+def _asking_what_went_well(draft: Draft) -> Draft:
+    """The draft, with a note asking the reviewer what went well when it tells of nothing that did. Talk seldom
+    says success in words a rule can find: on unseen published cases the small path drafted 0–21 % of the
+    references' went-well points as such, and the bundled model, asked line by line, was right two times in three."""
+    if any(p.safety_ii or p.what_went_well for p in draft.learning_points):
+        return draft
+    return draft.model_copy(update={"warnings": [*draft.warnings, DraftWarning(key="draft.check.went_well_none")]})
 
 
 def draft_case(

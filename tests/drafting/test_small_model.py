@@ -171,6 +171,14 @@ def test_a_death_told_in_the_introduction_is_the_events_harm_when_its_lines_name
     assert result.learning_points[0].severity == Severity.fatal
 
 
+def test_a_draft_that_tells_nothing_that_went_well_asks_the_reviewer_for_it(small):
+    failure_only, _ = draft(PORTER, AnsweringChat(), small)
+    with_success, _ = draft(METHOTREXATE, AnsweringChat(), small)
+    assert "draft.check.went_well_none" in [w.key for w in failure_only.warnings]
+    assert "draft.check.went_well_none" not in [w.key for w in with_success.warnings]
+    assert translate("draft.check.went_well_none", "da").startswith("Udkastet nævner intet, der gik godt")
+
+
 def test_no_field_repeats_another(small):
     copied = AnsweringChat(title="Hun fik methotrexat hver dag i otte dage i stedet for én gang om ugen")
     result, _ = draft(METHOTREXATE, copied, small)
