@@ -39,7 +39,6 @@ class _Line(BaseModel):
     part: IsbarPart | None
     polarity: int
     harm: bool
-    finding: bool  # an authority's finding of no fault is told here
 
 
 def _event_score(line: _Line) -> float:
@@ -52,22 +51,23 @@ def _top(lines: list[_Line], score, limit: int) -> list[int]:
     return sorted(line.index for line in ranked[:limit] if score(line) > 0)
 
 
-def _judged_care(lines: list[_Line], talk: list[_Line]) -> list[int]:
-    """A no-fault case's point: the line with the finding, and the line of the care it judged that best tells
-    what was done (success words first, then the event's lines). The failure words of a complaint ("der blev
-    klaget over, at han ikke fik…") are what the authority answered, not what went wrong."""
-    finding = [line for line in lines if line.finding and line.part != IsbarPart.raad][:1]
+def _judged_care(lines: list[_Line], talk: list[_Line], findings: set[int]) -> list[int]:
+    """A no-fault case's point: the line with the finding (the first of ``findings``), and the line of the care it
+    judged that best tells what was done (success words first, then the event's lines). The failure words of a
+    complaint ("der blev klaget over, at han ikke fik…") are what the authority answered, not what went wrong."""
+    finding = [line for line in lines if line.index in findings and line.part != IsbarPart.raad][:1]
     care = [line for line in talk if line.polarity >= 0 and line not in finding]
     told = _top(care, lambda line: 2.0 * (line.polarity > 0) + 1.0 * (line.part == IsbarPart.situation)
                 + 0.5 * (line.part == IsbarPart.analyse), MAX_MAIN_LINES - len(finding))
     return sorted({line.index for line in finding} | set(told))
 
 
-def plan_points(segments: list[Segment], labels: list[IsbarPart | None], cues: Cues) -> list[PlannedPoint]:
-    """The points this talk supports, main event first; empty when no line has content."""
+def plan_points(segments: list[Segment], labels: list[IsbarPart | None], cues: Cues,
+                case_text: str) -> list[PlannedPoint]:
+    """The points this talk supports, main event first; empty when no line has content. ``case_text``: every line
+    but Råd, where an authority's finding of no fault is looked for."""
     lines = [
-        _Line(index=s.index, part=label, polarity=cues.polarity(s.text), harm=cues.severity_of(s.text) is not None,
-              finding=cues.no_fault(s.text))
+        _Line(index=s.index, part=label, polarity=cues.polarity(s.text), harm=cues.severity_of(s.text) is not None)
         for s, label in zip(segments, labels)
         if label is not None and cues.content_words(s.text) >= MIN_CONTENT_WORDS
     ]
@@ -77,8 +77,8 @@ def plan_points(segments: list[Segment], labels: list[IsbarPart | None], cues: C
     actions = [line.index for line in lines if line.part == IsbarPart.raad][:MAX_LIST_LINES]
     went_well = [line for line in talk if line.polarity > 0]
     failures = [line for line in talk if line.polarity < 0]
-    if cues.no_fault(" ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)):
-        judged = _judged_care(lines, talk)
+    if cues.no_fault(case_text):  # the line that tells the finding is looked for only then
+        judged = _judged_care(lines, talk, {s.index for s in segments if cues.no_fault(s.text)})
         if judged:
             return [PlannedPoint(kind="went_well", lines=judged, action_lines=actions)]
     if not failures and went_well:  # a positive event: what went well is the story

@@ -276,7 +276,8 @@ def draft_small(
         raise DraftInvalid("draft.invalid", attempts=0, reason="empty transcript")
     cues, trace = load_cues(), DraftTrace(chunks=1)
     labels = label_lines(segments, embedder, cues)
-    plan = plan_points(segments, labels, cues)
+    case_text = " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
+    plan = plan_points(segments, labels, cues, case_text)
     if not plan:
         raise DraftInvalid("draft.no_content")
     if progress:
@@ -288,7 +289,6 @@ def draft_small(
     by_index = {s.index: s for s in segments}
     with time_limit(options.draft_seconds - (time.perf_counter() - started)):
         plan = _settle_polarity(plan, by_index, asker, cues)
-        case_text = " ".join(s.text for s, label in zip(segments, labels) if label != IsbarPart.raad)
         harm_text = _harm_text(segments, labels)
         intro = " ".join(s.text for s, label in zip(segments, labels) if label == IsbarPart.identifikation)
         case_severity: list[Severity] = []

@@ -131,8 +131,8 @@ def score_points(draft: Draft, record: DraftingRecord, embedder) -> dict:
     well_refs = [r.text for r in refs if r.polarity == "went_well"]
     told_well = [f"{p.title}. {p.what_happened}" for p in points if p.safety_ii] + \
         [item for p in points for item in p.what_went_well]
-    well_found = int((_similarity(embedder, well_refs, told_well).max(axis=1, initial=0.0)
-                      >= COVERAGE_THRESHOLD).sum()) if told_well else 0
+    well_found = int((_similarity(embedder, well_refs, told_well).max(axis=1) >= COVERAGE_THRESHOLD).sum()) \
+        if told_well else 0
     return {"covered": covered, "references": len(refs), "points": len(points), "polarity_errors": polarity,
             "went_well_references": len(well_refs), "went_well_found": well_found,
             "copied": repeated, "severity_off": severity_off, "category_right": category_right, "harm": harm,
